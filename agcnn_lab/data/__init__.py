@@ -1,0 +1,22 @@
+"""The data layer: read the ChestX-ray14 release (and its look-alikes), split it, cache it."""
+
+from .classes import CLASSES, NO_FINDING, class_index
+from .images import ImageReadError, read_image
+from .splits import Split, image_split, official_split, patient_overlap, patient_split
+from .tables import read_boxes, read_entries, read_image_list
+
+__all__ = [
+    "CLASSES",
+    "NO_FINDING",
+    "ImageReadError",
+    "Split",
+    "class_index",
+    "image_split",
+    "official_split",
+    "patient_overlap",
+    "patient_split",
+    "read_boxes",
+    "read_entries",
+    "read_image",
+    "read_image_list",
+]

@@ -88,7 +88,7 @@ def _cuts(weights: np.ndarray, fractions) -> list[tuple[int, int]]:
     targets = np.cumsum(fractions)[:-1] * total
     inner = np.searchsorted(cumulative, targets + 1e-9, side="right").tolist()
     bounds = [0, *inner, len(weights)]
-    return list(zip(bounds[:-1], bounds[1:]))
+    return list(zip(bounds[:-1], bounds[1:], strict=True))
 
 
 def _check_fractions(fractions) -> tuple[float, ...]:

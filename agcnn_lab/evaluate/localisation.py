@@ -1,0 +1,80 @@
+"""How well an attention box finds the lesion: IoU, IoBB and the pointing game, per class.
+
+All boxes are (x0, y0, x1, y1) in coordinates normalised to the image (0..1), so attention
+boxes (mapped from the input through the frame) and ground-truth boxes (in the pixels of
+the original image) meet in one frame.
+
+    scores = localisation_table(attention, ground_truth)   # one row per class, and "all"
+
+- IoU: intersection over union of the two boxes.
+- IoBB: intersection over the ground-truth box's area (the ChestX-ray8 paper's measure):
+  1.0 when the attention box contains the whole lesion.
+- hit (pointing game): the ground-truth box's centre lies inside the attention box.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..data.classes import CLASSES
+
+
+def box_scores(attention: np.ndarray, truth: np.ndarray) -> dict[str, np.ndarray]:
+    """IoU, IoBB and hit for paired (N, 4) box arrays."""
+    attention = np.asarray(attention, dtype=np.float64).reshape(-1, 4)
+    truth = np.asarray(truth, dtype=np.float64).reshape(-1, 4)
+    inter_w = np.clip(np.minimum(attention[:, 2], truth[:, 2]) - np.maximum(attention[:, 0], truth[:, 0]), 0, None)
+    inter_h = np.clip(np.minimum(attention[:, 3], truth[:, 3]) - np.maximum(attention[:, 1], truth[:, 1]), 0, None)
+    inter = inter_w * inter_h
+    area = lambda b: (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])  # noqa: E731
+    union = area(attention) + area(truth) - inter
+    centre_x = (truth[:, 0] + truth[:, 2]) / 2
+    centre_y = (truth[:, 1] + truth[:, 3]) / 2
+    hit = (attention[:, 0] <= centre_x) & (centre_x <= attention[:, 2])
+    hit &= (attention[:, 1] <= centre_y) & (centre_y <= attention[:, 3])
+    return {"iou": inter / np.maximum(union, 1e-12), "iobb": inter / np.maximum(area(truth), 1e-12), "hit": hit}
+
+
+def normalise_boxes(boxes: pd.DataFrame, sizes: pd.DataFrame) -> pd.DataFrame:
+    """Ground-truth rows (image, label, x, y, w, h in pixels) to normalised (x0, y0, x1, y1).
+
+    `sizes` has image, width, height: the size of the image the boxes were drawn on.
+    """
+    merged = boxes.merge(sizes[["image", "width", "height"]], on="image", how="left", validate="many_to_one")
+    unknown = merged["image"][merged["width"].isna()]
+    if len(unknown):
+        raise ValueError(f"no image size for box image(s) {', '.join(unknown.iloc[:3])}")
+    return pd.DataFrame(
+        {
+            "image": merged["image"],
+            "label": merged["label"],
+            "x0": merged["x"] / merged["width"],
+            "y0": merged["y"] / merged["height"],
+            "x1": (merged["x"] + merged["w"]) / merged["width"],
+            "y1": (merged["y"] + merged["h"]) / merged["height"],
+        }
+    )
+
+
+def localisation_table(attention: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
+    """Per class: number of lesions, mean IoU, mean IoBB, pointing-game hit rate; plus 'all'.
+
+    `attention`: image, x0, y0, x1, y1 (one box per image); `truth`: image, label, x0, y0, x1, y1
+    (one row per lesion; images without an attention box are an error, not a silent miss).
+    """
+    pairs = truth.merge(attention, on="image", how="left", suffixes=("", "_att"), validate="many_to_one")
+    missing = pairs["image"][pairs["x0_att"].isna()]
+    if len(missing):
+        raise ValueError(f"no attention box for {len(missing)} lesion image(s), e.g. {missing.iloc[0]}")
+    scores = box_scores(
+        pairs[["x0_att", "y0_att", "x1_att", "y1_att"]].to_numpy(), pairs[["x0", "y0", "x1", "y1"]].to_numpy()
+    )
+    per_lesion = pairs[["image", "label"]].assign(**scores)
+    rows = []
+    for name in [c for c in CLASSES if c in set(per_lesion["label"])] + ["all"]:
+        part = per_lesion if name == "all" else per_lesion[per_lesion["label"] == name]
+        rows.append(
+            {"class": name, "lesions": len(part), "iou": part["iou"].mean(), "iobb": part["iobb"].mean(), "hit": part["hit"].mean()}
+        )
+    return pd.DataFrame(rows).set_index("class")

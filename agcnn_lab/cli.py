@@ -35,8 +35,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("prepare-nih", help="download, verify and cache ChestX-ray14")
     p.add_argument("--root", type=Path, required=True, help="folder for archives, images, cache")
     p.add_argument("--cache-size", type=int, default=512, help="side of the cached images")
-    p.add_argument("--base-url", default=None, help="serve the archives from another host")
-    p.add_argument("--workers", type=int, default=None)
+    p.add_argument(
+        "--base-url", default=None,
+        help="fetch each archive from BASE_URL/images_0XX.tar.gz instead of the NIH links (a mirror)",
+    )
+    p.add_argument("--workers", type=int, default=None, help="processes for the cache (default: all cores)")
+    p.add_argument(
+        "--no-download", dest="download", action="store_false",
+        help="use only what is on disk (archives, images), download nothing",
+    )
+    p.add_argument("--timeout", type=float, default=60.0, help="seconds without data before a retry")
+    p.add_argument("--retries", type=int, default=5, help="resumed attempts per archive")
     p.set_defaults(run=_prepare_nih)
     return parser
 
@@ -52,7 +61,11 @@ def _make_phantom(args) -> int:
 def _prepare_nih(args) -> int:
     from .data.nih import prepare_nih
 
-    prepare_nih(args.root, cache_size=args.cache_size, base_url=args.base_url, workers=args.workers)
+    prepared = prepare_nih(
+        args.root, cache_size=args.cache_size, base_url=args.base_url, workers=args.workers,
+        download=args.download, timeout=args.timeout, retries=args.retries,
+    )
+    print(f"cached {len(prepared.entries):,} images in {prepared.cache.dir}")
     return 0
 
 

@@ -1,0 +1,113 @@
+"""AG-CNN: a global branch, a local branch fed the attention crop, and a fusion head.
+
+The three parts are trained in three stages (global; local with the global frozen; fusion with
+both frozen), so each is reachable on its own: `global_branch`, `attend`, `local_branch`, `fuse`.
+
+    model = AGCNN("resnet50", num_classes=14, pretrained=True)
+    out = model(images, sources, frames)     # images (B, 1, 224, 224), sources uint8 (B, 1, 512, 512)
+    out.global_logits, out.local_logits, out.fusion_logits   # (B, 14) each, before the sigmoid
+    out.boxes, out.heatmaps                                  # (B, 4) input pixels, (B, 7, 7)
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from typing import NamedTuple
+
+import torch
+from torch import nn
+
+from ..attention import AttentionCrop, AttentionResult
+from .backbones import create_backbone
+from .branch import Branch, BranchOutput
+
+
+class AGCNNOutput(NamedTuple):
+    global_logits: torch.Tensor
+    local_logits: torch.Tensor
+    fusion_logits: torch.Tensor
+    boxes: torch.Tensor
+    heatmaps: torch.Tensor
+
+
+class AGCNN(nn.Module):
+    """Global and local branches of the same architecture (own weights) and a fusion head.
+
+    num_classes: 14 diseases; with_no_finding=True adds "No Finding" as a last output (the
+    paper's 15). pretrained / weights_path: ImageNet weights for both branches' backbones.
+    The attention settings (tau, reduce, threshold, upsample, crop_size, crop_from, min_size,
+    sampling_ratio) are AttentionCrop's. Extra keyword arguments go to the backbone
+    constructor (e.g. width=24 for "tiny").
+    """
+
+    def __init__(
+        self,
+        backbone: str = "resnet50",
+        num_classes: int = 14,
+        *,
+        with_no_finding: bool = False,
+        pretrained: bool = False,
+        weights_path: str | os.PathLike | None = None,
+        tau: float = 0.7,
+        reduce: str = "max",
+        threshold: str | None = None,
+        upsample: bool = False,
+        crop_size: int | None = None,
+        crop_from: str = "source",
+        min_size: float | None = None,
+        sampling_ratio: int = -1,
+        **backbone_kwargs,
+    ):
+        super().__init__()
+        self.backbone_name = backbone
+        self.num_outputs = num_classes + int(with_no_finding)
+        global_backbone = create_backbone(backbone, pretrained, weights_path, **backbone_kwargs)
+        # The same initial weights (downloaded once), then each branch learns its own.
+        local_backbone = copy.deepcopy(global_backbone)
+        self.global_branch = Branch(global_backbone, self.num_outputs)
+        self.local_branch = Branch(local_backbone, self.num_outputs)
+        self.fusion = nn.Linear(2 * global_backbone.num_features, self.num_outputs)
+        self.attention = AttentionCrop(
+            tau=tau, reduce=reduce, threshold=threshold, upsample=upsample, crop_size=crop_size,
+            crop_from=crop_from, min_size=min_size, sampling_ratio=sampling_ratio,
+        )
+
+    def attend(
+        self,
+        images: torch.Tensor,
+        sources: torch.Tensor | None = None,
+        frames: torch.Tensor | None = None,
+        *,
+        features: torch.Tensor | None = None,
+    ) -> AttentionResult:
+        """The local branch's input for `images`: (crops, boxes, heatmaps).
+
+        `features` are the global branch's maps for `images`; when None the global branch runs
+        here, without gradients (nothing flows back through the attention crop anyway).
+        """
+        if features is None:
+            with torch.no_grad():
+                features = self.global_branch(images).features
+        return self.attention(features, images, sources, frames)
+
+    def fuse(self, global_out: BranchOutput, local_out: BranchOutput) -> torch.Tensor:
+        """Fusion logits from the two branches' pooled vectors (concatenated, global first)."""
+        return self.fusion(torch.cat([global_out.pooled, local_out.pooled], dim=1))
+
+    def forward(
+        self,
+        images: torch.Tensor,
+        sources: torch.Tensor | None = None,
+        frames: torch.Tensor | None = None,
+    ) -> AGCNNOutput:
+        global_out = self.global_branch(images)
+        attention = self.attend(images, sources, frames, features=global_out.features)
+        local_out = self.local_branch(attention.crops)
+        return AGCNNOutput(
+            global_out.logits,
+            local_out.logits,
+            self.fuse(global_out, local_out),
+            attention.boxes,
+            attention.heatmaps,
+        )

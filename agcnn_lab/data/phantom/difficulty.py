@@ -1,0 +1,109 @@
+"""The knobs of PhantomCXR-14: how big and how dense each finding is, how poor each image is.
+
+Every size is in pixels OF A 512-PIXEL IMAGE (`REFERENCE_SIZE`) and scales with the size
+generated, so a setting means the same anatomy at 256 or 1024 px. Every range (low, high) is
+sampled uniformly, once per lesion or per image.
+
+Contrasts are in units of the lung's air: 1.0 is as much density as the air of a full-depth
+lung removes. Solid lesions (nodule, mass), the pleural band and line add contrast x air;
+air-space opacities (consolidation, pneumonia, infiltration, atelectasis, effusion, edema,
+fibrosis) replace that fraction of the local lung air, saturating at 1 = soft tissue.
+
+The defaults make the paper's point measurable: at the global branch's 128 px a Nodule
+(6-14 px at 512) is a 1.5-3.5 px blob among vessels and rib edges, while a crop of the 512 px
+source shows a round opacity; Mass, Effusion and the diffuse findings (Cardiomegaly,
+Emphysema, Edema, Fibrosis) stay visible at 128 px. docs/phantom.md gives the AUCs.
+
+    from dataclasses import replace
+    harder = replace(Difficulty(), nodule_contrast=(0.15, 0.25))
+    generate("data/phantom-hard", 300, difficulty=harder)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+
+REFERENCE_SIZE = 512
+
+Range = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class Difficulty:
+    """Sizes (px at 512), contrasts (lung-air units) and image-quality ranges; see the module doc."""
+
+    # Localised findings, small ones first: these are the ones the local branch should win on.
+    nodule_diameter: Range = (6.0, 14.0)
+    nodule_contrast: Range = (0.25, 0.40)
+    mass_diameter: Range = (24.0, 50.0)
+    mass_contrast: Range = (0.35, 0.55)
+    pleural_thickening_width: Range = (6.0, 14.0)  # thickness of the pleural band
+    pleural_thickening_contrast: Range = (0.4, 0.65)
+    pneumothorax_width: Range = (10.0, 30.0)  # rim of air between chest wall and pleural line
+    pneumothorax_line_contrast: Range = (0.30, 0.50)
+    atelectasis_length: Range = (50.0, 100.0)  # the plate's long axis
+    atelectasis_contrast: Range = (0.45, 0.75)
+    effusion_height: Range = (0.10, 0.28)  # meniscus height, as a fraction of the lung's height
+    effusion_contrast: Range = (0.75, 0.95)
+    consolidation_diameter: Range = (45.0, 85.0)
+    consolidation_contrast: Range = (0.5, 0.75)
+    pneumonia_diameter: Range = (50.0, 95.0)
+    pneumonia_contrast: Range = (0.40, 0.62)
+    infiltration_diameter: Range = (55.0, 110.0)
+    infiltration_contrast: Range = (0.28, 0.45)
+    hernia_diameter: Range = (40.0, 70.0)
+    hernia_gas_contrast: Range = (0.35, 0.55)
+    # Diffuse findings: visible on the whole image at the global branch's resolution.
+    cardiothoracic_ratio: Range = (0.40, 0.50)  # normal hearts
+    cardiomegaly_ratio: Range = (0.53, 0.65)  # enlarged: above the textbooks' 0.5
+    edema_strength: Range = (0.25, 0.45)
+    emphysema_strength: Range = (0.5, 0.9)
+    fibrosis_strength: Range = (0.25, 0.45)
+    # Acquisition: the "poor alignment and irregular borders" of real radiographs.
+    rotation_degrees: float = 4.0  # pose: rotation in [-r, r]
+    shift: float = 0.025  # pose: shift in [-s, s] of the image side, each axis
+    scale: Range = (0.95, 1.05)
+    noise: Range = (0.006, 0.018)  # pixel noise, fraction of the grey range
+    blur: Range = (0.4, 1.1)  # Gaussian sigma, px at 512
+    border_probability: float = 0.35  # collimator or film edge on one or two sides
+    marker_probability: float = 0.75  # an 'L'/'R' side marker
+
+    def __post_init__(self):
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, tuple):
+                if len(value) != 2 or not all(_finite(v) for v in value):
+                    raise ValueError(f"Difficulty.{f.name} must be a (low, high) pair, got {value!r}")
+                low, high = value
+                if not 0 <= low <= high:
+                    raise ValueError(f"Difficulty.{f.name} must satisfy 0 <= low <= high, got {value!r}")
+                # Float pairs, so that to_dict/from_dict round-trips compare equal.
+                object.__setattr__(self, f.name, (float(low), float(high)))
+            elif not _finite(value) or value < 0:
+                raise ValueError(f"Difficulty.{f.name} must be a finite number >= 0, got {value!r}")
+        for name in ("border_probability", "marker_probability"):
+            if getattr(self, name) > 1:
+                raise ValueError(f"Difficulty.{name} must lie in [0, 1], got {getattr(self, name)!r}")
+        if self.scale[0] <= 0:
+            raise ValueError(f"Difficulty.scale must be positive, got {self.scale!r}")
+        for name in ("cardiothoracic_ratio", "cardiomegaly_ratio"):
+            if getattr(self, name)[1] > 0.8:
+                raise ValueError(f"Difficulty.{name} above 0.8 leaves no lung, got {getattr(self, name)!r}")
+        if self.effusion_height[1] > 0.6:
+            raise ValueError(f"Difficulty.effusion_height is a fraction of the lung <= 0.6, got {self.effusion_height!r}")
+
+    def to_dict(self) -> dict:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, values: dict) -> Difficulty:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown Difficulty setting(s): {', '.join(unknown)}")
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+
+
+def _finite(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

@@ -1,0 +1,124 @@
+"""One phantom patient: who they are, their chest, their findings' places, and their films.
+
+All randomness is seeded from (seed, patient) for what a patient keeps (metadata, labels,
+anatomy, sites) and from (seed, patient, follow-up) for what one film adds (findings' exact
+shapes, pose, exposure, noise), so any image can be made alone, by any worker, in any order,
+and the set for N patients is the first N patients of any larger set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .anatomy import Anatomy, sample_params
+from .difficulty import Difficulty
+from .findings import DIFFUSE_DRAWERS, LOCALISED_DRAWERS, Chest, Lesion
+from .labels import LabelDistribution
+from .render import film, pose_boxes, pose_matrix, sample_acquisition
+from .sites import SitePlan, jitter, plan_sites
+
+# Streams of a patient's randomness; follow-up numbers (< 1000) seed the films, so these
+# tags stay clear of them (np.random.SeedSequence pads short entropy with zeros).
+_METADATA, _LABELS, _ANATOMY, _SITES = 1_000_001, 1_000_002, 1_000_003, 1_000_004
+
+
+def _rng(*words: int) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence(list(words)))
+
+
+@dataclass(frozen=True)
+class Film:
+    """One generated image: its name, pixels, labels, posed lesion boxes and table metadata."""
+
+    name: str
+    pixels: np.ndarray  # (size, size) uint8
+    labels: tuple[str, ...]  # empty for No Finding
+    lesions: tuple[Lesion, ...]  # boxes in image pixels, after pose
+    patient_id: int
+    follow_up: int
+    age: int
+    sex: str
+    view: str
+    masks: tuple[np.ndarray, ...] | None = None  # per lesion, after pose; only when asked for
+
+
+class Patient:
+    """Patient `patient_id` of the set made with `seed`: metadata and label series at once,
+    anatomy and sites on first use, a film per follow-up on request."""
+
+    def __init__(self, patient_id: int, seed: int, size: int, labels: LabelDistribution,
+                 difficulty: Difficulty):
+        self.patient_id, self.seed, self.size, self.difficulty = patient_id, seed, size, difficulty
+        meta = _rng(seed, patient_id, _METADATA)
+        self.sex = "M" if meta.random() < 0.565 else "F"  # the release: 56.5% men
+        self.age = int(np.clip(np.rint(meta.normal(47, 16.5)), 1, 94))
+        self.pa_fraction = 0.6  # the release: 60% PA, 40% AP
+        label_rng = _rng(seed, patient_id, _LABELS)
+        self.label_series = labels.series(label_rng, labels.number_of_images(label_rng))
+        self._anatomy: Anatomy | None = None
+        self._sites: SitePlan | None = None
+
+    @property
+    def n_images(self) -> int:
+        return len(self.label_series)
+
+    @property
+    def anatomy(self) -> Anatomy:
+        """Drawn on first use, then shared by all of the patient's films."""
+        if self._anatomy is None:
+            rng = _rng(self.seed, self.patient_id, _ANATOMY)
+            self._anatomy = Anatomy(sample_params(rng, self.sex, self.difficulty), self.size, rng)
+        return self._anatomy
+
+    @property
+    def sites(self) -> SitePlan:
+        """Where this patient's localised findings go (planned with the anatomy)."""
+        if self._sites is None:
+            self._sites = plan_sites(self.anatomy, _rng(self.seed, self.patient_id, _SITES))
+        return self._sites
+
+    def film(self, follow_up: int, with_masks: bool = False) -> Film:
+        """Follow-up `follow_up` (0-based); `with_masks` adds each lesion's posed pixel mask,
+        for checking boxes against what was drawn."""
+        if not 0 <= follow_up < self.n_images:
+            raise ValueError(f"patient {self.patient_id} has follow-ups 0..{self.n_images - 1}, got {follow_up!r}")
+        labels = self.label_series[follow_up]
+        rng = _rng(self.seed, self.patient_id, follow_up)
+        anatomy = self.anatomy
+        chest = Chest(anatomy)
+        for label, draw in DIFFUSE_DRAWERS.items():
+            if label in labels:
+                draw(chest, self.difficulty, rng)
+        lesions: list[Lesion] = []
+        for label, draw in LOCALISED_DRAWERS.items():
+            if label in labels:
+                for site in self.sites[label]:
+                    lesions.append(draw(chest, jitter(site, rng, self.size), self.difficulty, rng))
+        acquisition = sample_acquisition(rng, self.difficulty)
+        pixels = film(chest.density(), acquisition, rng)
+        matrix = pose_matrix(acquisition, self.size)
+        boxes = pose_boxes(np.array([lesion.box for lesion in lesions], float), matrix, self.size)
+        posed = tuple(Lesion(lesion.label, tuple(float(v) for v in box)) for lesion, box in zip(lesions, boxes, strict=True))
+        masks = None
+        if with_masks:
+            masks = tuple(
+                cv2.warpAffine(chest.lesion_mask(i).astype(np.uint8), matrix, (self.size, self.size),
+                               flags=cv2.INTER_NEAREST) > 0
+                for i in range(len(lesions))
+            )
+        view = "PA" if rng.random() < self.pa_fraction else "AP"
+        return Film(
+            name=f"{self.patient_id:08d}_{follow_up:03d}.png",
+            pixels=pixels,
+            labels=labels,
+            lesions=posed,
+            patient_id=self.patient_id,
+            follow_up=follow_up,
+            age=min(self.age + follow_up // 3, 95),
+            sex=self.sex,
+            view=view,
+            masks=masks,
+        )

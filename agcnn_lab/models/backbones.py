@@ -142,4 +142,4 @@ def tiny(pretrained: bool = False, weights_path=None, width: int = 16, blocks=(1
     if pretrained:
         raise ValueError("the 'tiny' backbone has no ImageNet weights; it trains from scratch")
     body = TinyNet(width=width, blocks=tuple(blocks))
-    return Backbone(GrayStem(), body, num_features=body.num_features, stride=TinyNet.stride)
+    return Backbone(GrayStem(), body, num_features=body.num_features, stride=body.stride)

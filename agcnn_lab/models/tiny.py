@@ -47,19 +47,20 @@ class ResidualBlock(nn.Module):
 
 
 class TinyNet(nn.Module):
-    """Stem at 1/2 resolution, then three stages at 1/4, 1/8, 1/16; widths w, 2w, 4w, 8w.
+    """Stem at 1/2 resolution, then one stage per entry of `blocks`, each halving the
+    resolution and doubling the width: three stages (the default) give stride 16 and widths
+    w, 2w, 4w, 8w; two stages give stride 8 (an 8x8 map for a 64-px input).
 
-    `blocks` gives the number of residual blocks of each of the three stages.
+    `blocks` gives the number of residual blocks of each stage.
     """
 
-    stride = 16
-
-    def __init__(self, width: int = 16, blocks: tuple[int, int, int] = (1, 2, 2), in_channels: int = 1):
+    def __init__(self, width: int = 16, blocks: tuple[int, ...] = (1, 2, 2), in_channels: int = 1):
         super().__init__()
         if width < 1:
             raise ValueError(f"width must be positive, got {width}")
-        if len(blocks) != 3 or min(blocks) < 0:
-            raise ValueError(f"blocks must be three non-negative counts, got {blocks}")
+        if len(blocks) < 1 or min(blocks) < 0:
+            raise ValueError(f"blocks must be one or more non-negative counts, got {blocks}")
+        self.stride = 2 ** (len(blocks) + 1)
         self.stem = nn.Sequential(conv_bn_relu(in_channels, width, 2), conv_bn_relu(width, width))
         stages, channels = [], width
         for count in blocks:

@@ -1,0 +1,88 @@
+"""Choose tau on validation: the attention box's size and its pointing game for each tau.
+
+    maps = global_heatmaps(model, loader, device)              # heatmaps once, every tau after
+    sweep = tau_sweep(maps, data.boxes, entries, taus=TAUS)    # tau, area, hit, iobb, lesions
+    tau = choose_tau(sweep, min_hit=0.85)
+
+A high tau keeps only the hottest cells: a small box, a strong zoom, but the lesion may fall
+outside. A low tau keeps much of the image: the lesion is inside, but the local branch sees
+little more than the global one. `choose_tau` takes the highest tau whose box still holds the
+lesion centre for `min_hit` of the validation lesions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ..attention import attention_boxes, heatmap, upsample_heatmap
+from ..data.geometry import input_boxes_to_source
+from .localisation import box_scores
+
+TAUS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+@dataclass
+class HeatmapSet:
+    indices: np.ndarray  # (N,) rows of the entries
+    heatmaps: torch.Tensor  # (N, h, w) in [0, 1]
+    frames: torch.Tensor  # (N, 5)
+    input_size: int
+
+
+@torch.no_grad()
+def global_heatmaps(model, loader, device: torch.device, reduce: str | None = None) -> HeatmapSet:
+    """The global branch's heatmaps for every sample of `loader` (on the CPU)."""
+    model.eval()
+    reduce = reduce or model.attention.reduce
+    indices, maps, frames, size = [], [], [], None
+    for batch in loader:
+        images = batch.image.to(device)
+        maps.append(heatmap(model.global_branch(images).features, reduce).float().cpu())
+        frames.append(batch.frame)
+        indices.append(batch.index)
+        size = images.shape[-1]
+    return HeatmapSet(torch.cat(indices).numpy(), torch.cat(maps), torch.cat(frames), size)
+
+
+def source_boxes(maps: HeatmapSet, tau: float, upsample: bool = False, min_size: float | None = None) -> np.ndarray:
+    """(N, 4) attention boxes at `tau`, in normalised source coordinates."""
+    heatmaps = upsample_heatmap(maps.heatmaps, maps.input_size) if upsample else maps.heatmaps
+    boxes = attention_boxes(heatmaps, tau, maps.input_size, min_size=min_size)
+    return input_boxes_to_source(boxes, maps.frames, maps.input_size).numpy()
+
+
+def tau_sweep(
+    maps: HeatmapSet,
+    truth: pd.DataFrame,
+    entries: pd.DataFrame,
+    taus=TAUS,
+    upsample: bool = False,
+    min_size: float | None = None,
+) -> pd.DataFrame:
+    """Per tau: mean box area (fraction of the input), pointing game and IoBB over the lesions."""
+    names = entries["image"].to_numpy()[maps.indices]
+    lesions = truth[truth["image"].isin(set(names))]
+    if lesions.empty:
+        raise ValueError("no ground-truth box falls on these images: the sweep needs lesions")
+    row_of = {name: i for i, name in enumerate(names)}
+    rows = lesions["image"].map(row_of).to_numpy()
+    gt = lesions[["x0", "y0", "x1", "y1"]].to_numpy()
+    records = []
+    for tau in taus:
+        boxes = source_boxes(maps, tau, upsample, min_size)
+        frames = maps.frames.numpy()
+        window = (frames[:, 2] - frames[:, 0]) * (frames[:, 3] - frames[:, 1])
+        area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]) / window
+        scores = box_scores(boxes[rows], gt)
+        records.append({"tau": tau, "area": float(area.mean()), "hit": float(scores["hit"].mean()), "iobb": float(scores["iobb"].mean()), "lesions": len(gt)})
+    return pd.DataFrame(records)
+
+
+def choose_tau(sweep: pd.DataFrame, min_hit: float = 0.85) -> float:
+    """The highest tau whose pointing game reaches `min_hit` (the lowest tau if none does)."""
+    good = sweep[sweep["hit"] >= min_hit]
+    return float(good["tau"].max() if len(good) else sweep["tau"].min())

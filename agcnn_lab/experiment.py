@@ -1,0 +1,195 @@
+"""One experiment end to end: data -> model -> three stages -> tau -> test predictions -> files.
+
+    profile = get_profile("cpu")
+    data = load_data("phantom", profile)
+    run = run_experiment(profile, data, out="runs/demo")
+    run.metrics["fusion"]["mean_auc"]
+
+Everything a result rests on is written to `out`: the stages' checkpoints and logs,
+`run.json` (profile, tau, device, times), `tau_sweep.csv`, `predictions.csv` (test and val,
+every branch), `metrics.json` (test split) and `localisation.csv`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from .data.bundle import DataBundle, chestmnist_data, nih_data, phantom_data
+from .device import describe_device, pick_device
+from .evaluate.localisation import localisation_table
+from .evaluate.predict import (
+    Predictions,
+    attention_frame,
+    branch_metrics,
+    predict,
+    predictions_frame,
+)
+from .evaluate.tau_sweep import choose_tau, global_heatmaps, tau_sweep
+from .models import AGCNN
+from .profiles import Profile
+from .train.loop import load_best
+from .train.stages import make_loader, train_stage
+
+DATA_KINDS = ("phantom", "nih", "chestmnist")
+
+
+def build_model(profile: Profile, tau: float | None = None, crop_from: str = "source") -> AGCNN:
+    return AGCNN(
+        profile.backbone,
+        num_classes=14,
+        with_no_finding=profile.with_no_finding,
+        pretrained=profile.pretrained,
+        tau=tau if tau is not None else profile.tau,
+        reduce=profile.reduce,
+        upsample=profile.upsample,
+        crop_size=profile.crop_size,
+        crop_from=crop_from,
+        **profile.backbone_options,
+    )
+
+
+def load_data(kind: str, profile: Profile, root: str | Path | None = None, progress: bool = True) -> DataBundle:
+    """phantom (generated on first use), nih (a prepare-nih folder) or chestmnist (an npz)."""
+    if kind == "phantom":
+        return phantom_data(profile, root, progress=progress)
+    if kind == "nih":
+        if root is None:
+            raise ValueError("--data nih needs --data-root, the folder `agcnn-lab prepare-nih --root` filled")
+        return nih_data(root, profile, progress=progress)
+    if kind == "chestmnist":
+        if root is None:
+            raise ValueError("--data chestmnist needs --data-root, the path of chestmnist_*.npz")
+        return chestmnist_data(root, profile)
+    raise ValueError(f"unknown data {kind!r}; choose one of {', '.join(DATA_KINDS)}")
+
+
+@dataclass
+class TrainedRun:
+    out: Path
+    model: AGCNN
+    tau: float
+    sweep: pd.DataFrame | None
+    histories: dict
+    seconds: dict
+    crop_from: str = "source"
+    joint: bool = False
+
+
+@dataclass
+class Experiment(TrainedRun):
+    test: Predictions | None = None
+    metrics: dict | None = None
+    localisation: pd.DataFrame | None = None
+
+
+def train_run(
+    profile: Profile,
+    data: DataBundle,
+    out: str | Path,
+    device: torch.device | None = None,
+    joint: bool = False,
+    crop_from: str = "source",
+    progress: bool = True,
+) -> TrainedRun:
+    """The three stages (or the joint variant), resuming whatever `out` holds; tau is chosen
+    on the validation split after stage I when the profile asks for it. Writes run.json."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    device = device or pick_device()
+    torch.manual_seed(profile.seed)
+    model = build_model(profile, crop_from=crop_from).to(device)
+    seconds, histories, sweep = {}, {}, None
+    stages = ("joint",) if joint else ("global", "local", "fusion")
+    for stage in stages:
+        if stage == "local" and profile.choose_tau and data.boxes is not None:
+            loader = make_loader(data.dataset("val", profile), profile.eval_batch_size, profile, shuffle=False)
+            sweep = tau_sweep(global_heatmaps(model, loader, device), data.boxes, data.entries("val"), upsample=profile.upsample)
+            sweep.to_csv(out / "tau_sweep.csv", index=False)
+            model.attention.tau = choose_tau(sweep, profile.min_hit)
+        began = time.perf_counter()
+        histories[stage] = train_stage(stage, model, data, profile, out, device, progress).history
+        seconds[stage] = time.perf_counter() - began
+    run = {
+        "profile": profile.name,
+        "data": data.name,
+        "tau": model.attention.tau,
+        "crop_from": crop_from,
+        "joint": joint,
+        "device": describe_device(device),
+        "seconds": seconds,
+        "sizes": {p: len(data.entries(p)) for p in data.parts},
+        "settings": dataclasses.asdict(profile),
+    }
+    (out / "run.json").write_text(json.dumps(run, indent=1, default=str))
+    return TrainedRun(out, model, model.attention.tau, sweep, histories, seconds, crop_from, joint)
+
+
+def load_run(out: str | Path, profile: Profile, device: torch.device | None = None) -> TrainedRun:
+    """A finished training run from its folder: the best weights of each stage, its tau."""
+    out = Path(out)
+    if not (out / "run.json").is_file():
+        raise ValueError(f"{out}: no finished training run here (run.json is missing); train first")
+    run = json.loads((out / "run.json").read_text())
+    if run["profile"] != profile.name:
+        raise ValueError(f"{out}: was trained with profile {run['profile']!r}, not {profile.name!r}")
+    device = device or pick_device()
+    model = build_model(profile, tau=run["tau"], crop_from=run["crop_from"]).to(device)
+    histories = {}
+    modules = {"global": {"global_branch": model.global_branch}, "local": {"local_branch": model.local_branch}, "fusion": {"fusion": model.fusion}}
+    if run["joint"]:
+        modules = {"joint": {k: v for part in modules.values() for k, v in part.items()}}
+    for stage, parts in modules.items():
+        load_best(out / f"stage_{stage}", parts, device)
+        histories[stage] = json.loads((out / f"stage_{stage}" / "log.json").read_text())
+    sweep = pd.read_csv(out / "tau_sweep.csv") if (out / "tau_sweep.csv").is_file() else None
+    return TrainedRun(out, model, run["tau"], sweep, histories, run["seconds"], run["crop_from"], run["joint"])
+
+
+def evaluate_run(run: TrainedRun, data: DataBundle, profile: Profile, device: torch.device | None = None, progress: bool = True) -> Experiment:
+    """Test (and val) predictions of every branch; writes predictions.csv, metrics.json and
+    localisation.csv (when the data has boxes)."""
+    device = device or pick_device()
+    began = time.perf_counter()
+    test = evaluate_split(run.model, data, profile, "test", device, progress)
+    val = evaluate_split(run.model, data, profile, "val", device, progress)
+    metrics = branch_metrics(test, seed=profile.seed)
+    frames = [predictions_frame(test, data.entries("test"), "test"), predictions_frame(val, data.entries("val"), "val")]
+    pd.concat(frames, ignore_index=True).to_csv(run.out / "predictions.csv", index=False, float_format="%.9g")
+    (run.out / "metrics.json").write_text(json.dumps(metrics, indent=1))
+    localisation = None
+    if data.boxes is not None:
+        attention = attention_frame(test, data.entries("test"))
+        truth = data.boxes[data.boxes["image"].isin(set(attention["image"]))]
+        if len(truth):
+            localisation = localisation_table(attention, truth)
+            localisation.to_csv(run.out / "localisation.csv")
+    seconds = {**run.seconds, "evaluate": time.perf_counter() - began}
+    return Experiment(run.out, run.model, run.tau, run.sweep, run.histories, seconds, run.crop_from, run.joint, test, metrics, localisation)
+
+
+def run_experiment(
+    profile: Profile,
+    data: DataBundle,
+    out: str | Path,
+    device: torch.device | None = None,
+    joint: bool = False,
+    crop_from: str = "source",
+    progress: bool = True,
+) -> Experiment:
+    """Train (resuming whatever `out` holds), then evaluate on the test split."""
+    device = device or pick_device()
+    run = train_run(profile, data, out, device, joint=joint, crop_from=crop_from, progress=progress)
+    return evaluate_run(run, data, profile, device, progress)
+
+
+def evaluate_split(model, data: DataBundle, profile: Profile, part: str, device, progress: bool = True) -> Predictions:
+    dataset = data.dataset(part, profile, with_source=True)
+    loader = make_loader(dataset, profile.eval_batch_size, profile, shuffle=False)
+    return predict(model, loader, device, amp=profile.amp, progress=progress)

@@ -1,0 +1,1 @@
+"""Figures: each module draws one kind of figure and returns a matplotlib Figure."""

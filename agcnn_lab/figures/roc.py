@@ -1,0 +1,61 @@
+"""ROC curves and per-class AUCs of the three branches.
+
+    fig = plot_roc_curves(labels, {"global": p_g, "local": p_l, "fusion": p_f})
+    fig = plot_class_aucs(metrics)        # metrics.json's mapping, beside the paper's fusion row
+"""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+from sklearn.metrics import roc_curve
+
+from ..data.classes import CLASSES
+from ..evaluate.paper import paper_table
+from .style import BRANCH_COLOURS
+
+
+def plot_roc_curves(labels: np.ndarray, probs: dict[str, np.ndarray], classes=CLASSES, ncols: int = 5) -> Figure:
+    """A small ROC panel per class with one curve per branch (AUC in the legend)."""
+    nrows = math.ceil(len(classes) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(2.6 * ncols, 2.6 * nrows), sharex=True, sharey=True, layout="constrained")
+    for k, (ax, name) in enumerate(zip(axes.flat, classes, strict=False)):
+        y = labels[:, k]
+        ax.plot([0, 1], [0, 1], color="0.8", lw=0.8)
+        if 0 < y.sum() < len(y):
+            for branch, p in probs.items():
+                fpr, tpr, _ = roc_curve(y, p[:, k])
+                auc = np.trapezoid(tpr, fpr)
+                ax.plot(fpr, tpr, color=BRANCH_COLOURS.get(branch), lw=1.2, label=f"{branch} {auc:.2f}")
+            ax.legend(fontsize=6.5, loc="lower right", handlelength=1)
+        else:
+            ax.text(0.5, 0.5, "one label only", ha="center", fontsize=8)
+        ax.set_title(f"{name} (n+={int(y.sum())})", fontsize=8.5)
+    for ax in list(axes.flat)[len(classes) :]:
+        ax.axis("off")
+    fig.supxlabel("false-positive rate")
+    fig.supylabel("true-positive rate")
+    return fig
+
+
+def plot_class_aucs(metrics: dict, backbone: str = "resnet50") -> Figure:
+    """Horizontal bars of each branch's AUC per class; the paper's fusion AUCs as black ticks."""
+    branches = [b for b in ("global", "local", "fusion") if b in metrics]
+    paper = paper_table().query("model == 'AG-CNN' and branch == 'fusion' and backbone == @backbone").iloc[0]
+    fig, ax = plt.subplots(figsize=(7, 6.5), layout="constrained")
+    rows = np.arange(len(CLASSES))
+    height = 0.8 / max(len(branches), 1)
+    for i, branch in enumerate(branches):
+        values = [metrics[branch]["auc"].get(c, np.nan) for c in CLASSES]
+        ax.barh(rows + i * height, values, height, color=BRANCH_COLOURS[branch], label=f"{branch} (mean {metrics[branch]['mean_auc']:.3f})")
+    ax.scatter([paper[c] for c in CLASSES], rows + 0.4 - height / 2, marker="|", s=200, color="black", label=f"paper fusion ({backbone})")
+    ax.set_yticks(rows + 0.4 - height / 2, CLASSES)
+    ax.invert_yaxis()
+    ax.set_xlim(0.4, 1.0)
+    ax.set_xlabel("AUC")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(loc="lower left", fontsize=8)
+    return fig

@@ -1,0 +1,135 @@
+"""Profiles: one switch that sizes everything for the machine at hand.
+
+    profile = get_profile("cpu")        # "ci" (seconds), "cpu" (make demo), "gpu" (the paper)
+
+Only `gpu` is the paper's recipe (ResNet-50, 224 px, ImageNet start, 50 epochs a stage). The
+small profiles keep the method and the three stages, and shrink the data, the images and the
+network so that a laptop shows the same effect in minutes; each departure is named here.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+
+from .data.geometry import InputGeometry
+
+
+@dataclass(frozen=True)
+class StageSettings:
+    """One training stage: the paper's SGD recipe (momentum 0.9, wd 1e-4, lr 0.01 / 10 later)."""
+
+    epochs: int
+    batch_size: int
+    lr: float = 0.01
+    lr_drop_epoch: int = 20  # lr is divided by 10 from this epoch on
+    momentum: float = 0.9
+    weight_decay: float = 1e-4
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    # data
+    phantom_patients: int  # the embedded default data set
+    phantom_size: int  # side of the generated images = the high-resolution source
+    cache_size: int  # side of the cached images the crops are cut from
+    geometry: InputGeometry  # the global branch's input
+    # model
+    backbone: str
+    pretrained: bool
+    with_no_finding: bool  # the paper's 15th output
+    # attention
+    tau: float  # the paper's 0.7; with choose_tau, only the start of the search
+    reduce: str
+    crop_size: int  # the local branch's input
+    choose_tau: bool = False  # pick tau on validation from the tau sweep (needs lesion boxes)
+    min_hit: float = 0.85  # ... as the highest tau whose box holds this share of lesions
+    upsample: bool = False  # threshold the heatmap upsampled to the input (else on its grid)
+    backbone_options: dict = field(default_factory=dict)  # e.g. {"width": 16} for "tiny"
+    # training
+    stages: dict[str, StageSettings] = field(default_factory=dict)
+    seed: int = 0
+    workers: int = 2
+    amp: bool = False  # autocast + channels_last, on CUDA only
+    eval_batch_size: int = 128
+
+    def stage(self, name: str) -> StageSettings:
+        return self.stages[name]
+
+    def with_changes(self, **changes) -> Profile:
+        return replace(self, **changes)
+
+
+PROFILES: dict[str, Profile] = {
+    "ci": Profile(
+        name="ci",
+        phantom_patients=40,
+        phantom_size=128,
+        cache_size=128,
+        geometry=InputGeometry(resize=73, crop=64, scale=(0.6, 1.0)),
+        backbone="tiny",
+        pretrained=False,
+        with_no_finding=True,
+        tau=0.7,
+        reduce="max",
+        crop_size=64,
+        choose_tau=True,
+        stages={
+            "global": StageSettings(epochs=2, batch_size=32, lr_drop_epoch=1),
+            "local": StageSettings(epochs=2, batch_size=32, lr_drop_epoch=1),
+            "fusion": StageSettings(epochs=2, batch_size=32, lr_drop_epoch=1),
+        },
+        workers=0,
+        eval_batch_size=64,
+    ),
+    "cpu": Profile(
+        name="cpu",
+        phantom_patients=1000,
+        phantom_size=512,
+        cache_size=512,
+        geometry=InputGeometry(resize=146, crop=128, scale=(0.6, 1.0)),
+        backbone="tiny",
+        pretrained=False,
+        with_no_finding=False,
+        tau=0.7,
+        reduce="max",
+        crop_size=128,
+        stages={
+            "global": StageSettings(epochs=12, batch_size=64, lr=0.05, lr_drop_epoch=9),
+            "local": StageSettings(epochs=12, batch_size=64, lr=0.05, lr_drop_epoch=9),
+            "fusion": StageSettings(epochs=6, batch_size=64, lr=0.05, lr_drop_epoch=4),
+        },
+        workers=2,
+    ),
+    "gpu": Profile(
+        name="gpu",
+        phantom_patients=3000,
+        phantom_size=512,
+        cache_size=512,
+        geometry=InputGeometry(resize=256, crop=224),
+        backbone="resnet50",
+        pretrained=True,
+        with_no_finding=True,
+        tau=0.7,
+        reduce="max",
+        crop_size=224,
+        stages={
+            "global": StageSettings(epochs=50, batch_size=128),
+            "local": StageSettings(epochs=50, batch_size=64),
+            "fusion": StageSettings(epochs=50, batch_size=64),
+        },
+        workers=8,
+        amp=True,
+        eval_batch_size=256,
+    ),
+}
+
+
+def get_profile(name: str | None = None) -> Profile:
+    """The named profile, or $AGCNN_PROFILE, or "cpu"."""
+    name = name or os.environ.get("AGCNN_PROFILE", "cpu")
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise ValueError(f"unknown profile {name!r}; choose one of {', '.join(PROFILES)}") from None

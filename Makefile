@@ -32,12 +32,12 @@ unit: $(STAMP)
 	$(BIN)/python -m pytest tests
 
 notebooks: $(STAMP)
-	AGCNN_PROFILE=ci $(BIN)/python -m pytest --nbval-lax --sanitize-with notebooks/sanitize.cfg notebooks
+	AGCNN_PROFILE=ci $(BIN)/python -m pytest --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg notebooks
 
 test: lint unit notebooks
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 clean:
 	rm -rf runs build .pytest_cache .ruff_cache

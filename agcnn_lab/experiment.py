@@ -97,9 +97,15 @@ def train_run(
     joint: bool = False,
     crop_from: str = "source",
     progress: bool = True,
+    until: str | None = None,
 ) -> TrainedRun:
     """The three stages (or the joint variant), resuming whatever `out` holds; tau is chosen
-    on the validation split after stage I when the profile asks for it. Writes run.json."""
+    on the validation split after stage I when the profile asks for it. Writes run.json.
+
+    `until` ("global" or "local") stops after that stage, without writing run.json: the
+    notebooks train one stage each, in the same order and with the same tau rule as here."""
+    if until not in (None, "global", "local", "fusion") or (until and joint):
+        raise ValueError(f"until must be None, 'global', 'local' or 'fusion' (three-stage runs only), got {until!r}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     device = device or pick_device()
@@ -109,13 +115,14 @@ def train_run(
     stages = ("joint",) if joint else ("global", "local", "fusion")
     for stage in stages:
         if stage == "local" and profile.choose_tau and data.boxes is not None:
-            loader = make_loader(data.dataset("val", profile), profile.eval_batch_size, profile, shuffle=False)
-            sweep = tau_sweep(global_heatmaps(model, loader, device), data.boxes, data.entries("val"), upsample=profile.upsample)
+            sweep = validation_tau_sweep(model, data, profile, device)
             sweep.to_csv(out / "tau_sweep.csv", index=False)
             model.attention.tau = choose_tau(sweep, profile.min_hit)
         began = time.perf_counter()
         histories[stage] = train_stage(stage, model, data, profile, out, device, progress).history
         seconds[stage] = time.perf_counter() - began
+        if stage == until and stage != "fusion":
+            return TrainedRun(out, model, model.attention.tau, sweep, histories, seconds, crop_from, joint)
     run = {
         "profile": profile.name,
         "data": data.name,
@@ -129,6 +136,13 @@ def train_run(
     }
     (out / "run.json").write_text(json.dumps(run, indent=1, default=str))
     return TrainedRun(out, model, model.attention.tau, sweep, histories, seconds, crop_from, joint)
+
+
+def validation_tau_sweep(model, data: DataBundle, profile: Profile, device: torch.device) -> pd.DataFrame:
+    """The tau sweep of the global branch on the validation split, as train_run runs it
+    before stage II (notebook 03 shows the same table)."""
+    loader = make_loader(data.dataset("val", profile), profile.eval_batch_size, profile, shuffle=False)
+    return tau_sweep(global_heatmaps(model, loader, device), data.boxes, data.entries("val"), upsample=profile.upsample)
 
 
 def load_run(out: str | Path, profile: Profile, device: torch.device | None = None) -> TrainedRun:

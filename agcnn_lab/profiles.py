@@ -47,6 +47,7 @@ class Profile:
     min_hit: float = 0.85  # ... as the highest tau whose box holds this share of lesions
     upsample: bool = False  # threshold the heatmap upsampled to the input (else on its grid)
     backbone_options: dict = field(default_factory=dict)  # e.g. {"width": 16} for "tiny"
+    local_from_global: bool = False  # start the local branch as a copy of the trained global one
     # training
     stages: dict[str, StageSettings] = field(default_factory=dict)
     seed: int = 0

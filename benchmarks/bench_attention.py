@@ -122,6 +122,51 @@ def reference(features, sources, frames, *, tau, input_size, crop_size, upsample
     return torch.stack(crops)[:, None].to(features.device), torch.tensor(boxes, dtype=torch.float32)
 
 
+def peers_loop(features, sources, frames, *, tau, input_size, crop_size):
+    """The loop as the public re-implementations publish it (Ien001/AG-CNN's
+    Attention_gen_patchs), changed only to cut from the high-resolution source through the
+    frame and to use max |f|: uint8 heatmap, cv2 resize and threshold, labelling with a
+    Python loop over the labels, argwhere, a numpy crop, PIL RGB + torchvision
+    Resize/ToTensor/Normalize per crop, and a growing torch.cat."""
+    from torchvision import transforms
+
+    preprocess = transforms.Compose(
+        [transforms.Resize((crop_size, crop_size)), transforms.ToTensor(), transforms.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])]
+    )
+    maps = features.data.cpu().numpy()
+    patches = torch.FloatTensor().to(features.device)
+    for i in range(maps.shape[0]):
+        cam = np.abs(maps[i]).max(axis=0)
+        cam = cam - np.min(cam)
+        cam = cam / max(np.max(cam), 1e-12)
+        cam_img = np.uint8(255 * cam)
+        _, binary = cv2.threshold(cv2.resize(cam_img, (input_size, input_size)), int(255 * tau), 255, cv2.THRESH_BINARY)
+        labels, count = ndi.label(binary, structure=EIGHT_CONNECTED)
+        best, best_size = 0, 0
+        for k in range(1, count + 1):
+            if np.sum(labels == k) > best_size:
+                best, best_size = k, np.sum(labels == k)
+        mask = binary * (labels == best) if best_size else binary
+        ind = np.argwhere(mask != 0)
+        if len(ind) == 0:
+            ind = np.array([[0, 0], [input_size - 1, input_size - 1]])
+        min_h, min_w = ind[:, 0].min(), ind[:, 1].min()
+        max_h, max_w = ind[:, 0].max(), ind[:, 1].max()
+        u0, v0, u1, v1, flip = frames[i].tolist()
+        source = sources[i, 0].cpu().numpy()
+        height, width = source.shape
+        if flip > 0.5:
+            min_w, max_w = input_size - 1 - max_w, input_size - 1 - min_w
+        top = int((v0 + min_h / input_size * (v1 - v0)) * height)
+        bottom = max(int((v0 + (max_h + 1) / input_size * (v1 - v0)) * height), top + 1)
+        left = int((u0 + min_w / input_size * (u1 - u0)) * width)
+        right = max(int((u0 + (max_w + 1) / input_size * (u1 - u0)) * width), left + 1)
+        image_crop = source[top:bottom, left:right]
+        patch = preprocess(Image.fromarray(image_crop.astype("uint8")).convert("RGB"))
+        patches = torch.cat((patches, patch.unsqueeze(0).to(features.device)), 0)
+    return patches
+
+
 # ---------------------------------------------------------------- timing
 def timed(fn, device, repeat):
     """Median and min wall time in ms of fn() over `repeat` runs, after two warm-up runs."""
@@ -167,6 +212,8 @@ def bench_resolution(args, device, inputs, upsample):
     diff = (result.crops - ref_crops).abs()
 
     t_ref, t_ours = timed(ref, device, args.repeat), timed(ours, device, args.repeat)
+    peers = lambda: peers_loop(features, sources, frames, tau=args.tau, input_size=args.input, crop_size=args.input)  # noqa: E731
+    t_peers = timed(peers, device, max(3, args.repeat // 3)) if upsample else None
     # The batched path, stage by stage.
     maps = heatmap(features)
     mask_maps = upsample_heatmap(maps, input_hw) if upsample else maps
@@ -179,6 +226,7 @@ def bench_resolution(args, device, inputs, upsample):
     return {
         "upsample": upsample,
         "reference": t_ref,
+        "peers": t_peers,
         "batched": t_ours,
         "stages": stages,
         "same_boxes": int(same.sum()),
@@ -253,6 +301,14 @@ def main(argv=None):
             f"| {s['heatmap'][0]:.1f} / {s['boxes'][0]:.1f} / {s['crop'][0]:.1f} | {r['same_boxes']}/{args.batch} "
             f"| {r['crop_diff'][0]:.3f} / {r['crop_diff'][1]:.4f} |"
         )
+    peers = next(r for r in results if r["peers"])
+    print(
+        f"\nAgainst the loop as the peers publish it (Ien001/AG-CNN's Attention_gen_patchs: uint8 "
+        f"heatmap, cv2, a Python loop over the labels, PIL RGB + Resize/ToTensor/Normalize per crop, "
+        f"growing torch.cat), which thresholds at {args.input} px: {fmt(peers['peers'])} ms, "
+        f"{peers['peers'][0] / results[0]['batched'][0]:.1f}x the batched crop on the feature grid, "
+        f"{peers['peers'][0] / peers['batched'][0]:.1f}x the batched crop thresholded at {args.input} px."
+    )
     print(f"\nThe crop step alone (roi_align, {args.batch} crops of {args.input}x{args.input}), ms:\n")
     print("| variant | median (min) |")
     print("| --- | --- |")

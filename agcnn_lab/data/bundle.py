@@ -61,12 +61,18 @@ class DataBundle:
         return self.parts[part]
 
 
+def phantom_root(profile: Profile) -> Path:
+    """Where the profile's PhantomCXR-14 lives by default: data/phantom-<profile>."""
+    from ..paths import data_dir
+
+    return data_dir() / f"phantom-{profile.name}"
+
+
 def phantom_data(profile: Profile, root: str | os.PathLike | None = None, progress: bool = True) -> DataBundle:
     """The embedded default: PhantomCXR-14 for this profile, generated and cached on first use."""
-    from ..paths import data_dir
     from .phantom import generate
 
-    root = Path(root) if root else data_dir() / f"phantom-{profile.name}"
+    root = Path(root) if root else phantom_root(profile)
     if not (root / ENTRIES_FILE).is_file():
         generate(root, profile.phantom_patients, size=profile.phantom_size, seed=profile.seed)
     return release_data(root, profile, name=f"PhantomCXR-14 ({profile.name})", progress=progress)

@@ -87,3 +87,17 @@ def sample_summary(sample_dir: str | os.PathLike) -> str:
         f"{len(list((sample_dir / 'images').glob('*.png')))} real radiographs in {sample_dir / 'images'}",
     ]
     return "\n".join(lines)
+
+
+def box_sizes(boxes: pd.DataFrame) -> pd.DataFrame:
+    """Per label (most lesions first): the number of ground-truth boxes and their median width,
+    height and area, as percentages of the image. `boxes` are normalised (x0, y0, x1, y1)."""
+    sizes = boxes.assign(
+        width=100 * (boxes["x1"] - boxes["x0"]),
+        height=100 * (boxes["y1"] - boxes["y0"]),
+        area=100 * (boxes["x1"] - boxes["x0"]) * (boxes["y1"] - boxes["y0"]),
+    )
+    table = sizes.groupby("label").agg(
+        boxes=("image", "size"), **{"width %": ("width", "median"), "height %": ("height", "median"), "area %": ("area", "median")}
+    )
+    return table.sort_values(["boxes", "area %"], ascending=[False, True]).round(2)

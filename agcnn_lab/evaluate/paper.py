@@ -64,3 +64,30 @@ def comparison_table(metrics: dict, backbone: str = "resnet50", label: str = "th
             row[f"paper {name}"] = float(match["mean"].iloc[0])
         rows.append(row)
     return pd.DataFrame(rows).set_index("branch")
+
+
+def paper_class_table(metrics: dict, branches=BRANCHES, label: str = "this run") -> pd.DataFrame:
+    """Per-class AUC of a run's branches (metrics.json's mapping) beside the paper's same branches.
+
+    One row per class and a last "mean" row; for each branch present in `metrics`: this run's
+    AUC, its 95% interval, and the paper's ResNet-50 and DenseNet-121 values.
+    """
+    paper = paper_table().query("model == 'AG-CNN'")
+    table = pd.DataFrame(index=pd.Index([*CLASSES, "mean"], name="class"))
+    for branch in [b for b in branches if b in metrics]:
+        result = metrics[branch]
+        ci = result.get("ci95", {})
+        values = [result["auc"].get(c, float("nan")) for c in CLASSES] + [result["mean_auc"]]
+        intervals = [ci.get(c) for c in CLASSES] + [ci.get("mean_auc")]
+        table[f"{branch} ({label})"] = values
+        table[f"{branch} 95% CI"] = [_interval_text(interval) for interval in intervals]
+        for backbone in ("resnet50", "densenet121"):
+            row = paper[(paper["backbone"] == backbone) & (paper["branch"] == branch)].iloc[0]
+            table[f"{branch} paper {backbone}"] = [float(row[c]) for c in [*CLASSES, "mean"]]
+    return table
+
+
+def _interval_text(interval) -> str:
+    if not interval or any(v != v for v in interval):  # missing, or NaN (one label only)
+        return ""
+    return f"{interval[0]:.3f}-{interval[1]:.3f}"

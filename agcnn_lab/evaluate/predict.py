@@ -49,7 +49,10 @@ def predict(
     context = torch.autocast("cuda") if amp and device.type == "cuda" else nullcontext()
     indices, labels, boxes = [], [], []
     probs: dict[str, list] = {b: [] for b in branches}
-    for batch in tqdm(loader, desc="predict", leave=False, disable=not progress):
+    # Not tqdm(loader): tqdm.auto calls iter(loader) an extra time (a second set of workers).
+    bar = tqdm(total=len(loader), desc="predict", leave=False, disable=not progress)
+    for batch in loader:
+        bar.update(1)
         images = batch.image.to(device, non_blocking=True)
         with context:
             glob = model.global_branch(images)
@@ -66,6 +69,7 @@ def predict(
                 probs["fusion"].append(torch.sigmoid(fused.float()).cpu())
         indices.append(batch.index.cpu())
         labels.append(batch.labels.cpu())
+    bar.close()
     n = sum(len(i) for i in indices)
     return Predictions(
         indices=torch.cat(indices).numpy(),

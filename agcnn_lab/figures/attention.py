@@ -14,6 +14,10 @@ from matplotlib.patches import Rectangle
 from .style import ATTENTION_COLOUR, TRUTH_COLOUR
 
 PANELS = ("input + heatmap", "heatmap > tau", "largest region", "box on the source", "crop (local input)")
+ABOVE = (1.0, 0.82, 0.12)  # a cell above tau (in the largest region, on the third panel)
+OTHER_REGION = (0.55, 0.55, 0.55)  # above tau, but not in the largest region
+BELOW = (0.13, 0.15, 0.2)  # at or below tau
+MAX_ANNOTATED = 12  # write the values of maps up to 12 x 12 cells (7 x 7 in the paper)
 
 
 def _box(ax, box, colour, lw=1.6, label=None):
@@ -21,6 +25,43 @@ def _box(ax, box, colour, lw=1.6, label=None):
     ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor=colour, lw=lw))
     if label:
         ax.text(x0, y0 - 3, label, color=colour, fontsize=6.5, va="bottom")
+
+
+def _grid(ax, shape, size, colour="#5a5f6b") -> None:
+    """Thin lines between the cells of an (h, w) map drawn over a size x size image."""
+    h, w = shape
+    if max(h, w) > MAX_ANNOTATED:
+        return
+    for k in range(1, w):
+        ax.axvline(k * size / w, color=colour, lw=0.5)
+    for k in range(1, h):
+        ax.axhline(k * size / h, color=colour, lw=0.5)
+
+
+def draw_mask(ax, view) -> None:
+    """The thresholding step: cells above tau bright, the rest dark, each cell's value written
+    in it (when the map is a small grid), so that moving tau visibly flips cells."""
+    size = view.image.shape[0]
+    extent = (0, size, size, 0)
+    colours = np.zeros((*view.mask.shape, 3))
+    colours[:] = BELOW
+    colours[view.mask] = ABOVE
+    ax.imshow(colours, extent=extent, interpolation="nearest")
+    h, w = view.mask.shape
+    _grid(ax, (h, w), size)
+    if view.heatmap.shape == view.mask.shape and max(h, w) <= MAX_ANNOTATED:
+        font = 7 if max(h, w) <= 8 else 5.5
+        for i in range(h):
+            for j in range(w):
+                value = float(view.heatmap[i, j])
+                # Three decimals where two would print tau itself on a cell above it (0.5004).
+                digits = 3 if abs(value - view.state.tau) < 0.005 else 2
+                ax.text(
+                    (j + 0.5) * size / w, (i + 0.5) * size / h, f"{value:.{digits}f}",
+                    ha="center", va="center", fontsize=font,
+                    color="black" if view.mask[i, j] else "#c8ccd4",
+                )
+    ax.set_xlabel(f"{int(view.mask.sum())} of {view.mask.size} cells > tau {view.state.tau:.2f}", fontsize=7)
 
 
 def draw_row(axes, view) -> None:
@@ -32,15 +73,14 @@ def draw_row(axes, view) -> None:
     ax.imshow(view.heatmap, cmap="jet", alpha=0.4, extent=extent, interpolation="bilinear")
     for _label, box in view.truth_input:
         _box(ax, box, TRUTH_COLOUR, 1.0)
-    ax = axes[1]
-    ax.imshow(view.heatmap, cmap="magma", vmin=0, vmax=1, extent=extent)
-    cells = np.ma.masked_where(~view.mask, np.ones(view.mask.shape))
-    ax.imshow(cells, cmap="Greys", vmin=0, vmax=1, alpha=0.55, extent=extent, interpolation="nearest")
+    draw_mask(axes[1], view)
     ax = axes[2]
     region = np.zeros((*view.mask.shape, 3))
-    region[view.mask] = (0.45, 0.45, 0.45)
-    region[view.region] = (1.0, 0.85, 0.1)
+    region[:] = BELOW
+    region[view.mask] = OTHER_REGION
+    region[view.region] = ABOVE
     ax.imshow(region, extent=extent, interpolation="nearest")
+    _grid(ax, view.mask.shape, size)
     _box(ax, view.box_input, ATTENTION_COLOUR)
     ax = axes[3]
     ax.imshow(view.source, cmap="gray", vmin=0, vmax=255)
@@ -58,7 +98,7 @@ def draw_view(view) -> Figure:
     """One image: the five steps side by side, with the readouts as the title."""
     from ..widgets.explorer import readouts
 
-    fig, axes = plt.subplots(1, 5, figsize=(13, 3.1), layout="constrained")
+    fig, axes = plt.subplots(1, 5, figsize=(13, 3.1), layout="constrained", dpi=80)
     draw_row(axes, view)
     for ax, title in zip(axes, PANELS, strict=True):
         ax.set_title(title, fontsize=9)
@@ -68,15 +108,18 @@ def draw_view(view) -> Figure:
 
 
 def plot_attention_grid(views) -> Figure:
-    """Several images, one row each (title: its findings and the verdicts)."""
+    """Several images, one row each: the panel titles on top, and under each row its findings
+    (first panel) and the box's area and verdicts (fourth panel), wrapped to the panel's width."""
+    import textwrap
+
     from ..widgets.explorer import readouts
 
-    fig, axes = plt.subplots(len(views), 5, figsize=(12, 2.55 * len(views)), layout="constrained", squeeze=False)
+    fig, axes = plt.subplots(len(views), 5, figsize=(12, 2.75 * len(views)), layout="constrained", squeeze=False, dpi=80)
     for row, view in zip(axes, views, strict=True):
         draw_row(row, view)
         text = readouts(view)
-        row[0].set_ylabel(f"{', '.join(view.labels) or 'No Finding'}", fontsize=8)
-        row[3].set_title(f"{text['area']}; {text['truth']}", fontsize=7)
+        row[0].set_xlabel(textwrap.fill(f"{view.name}: {', '.join(view.labels) or 'No Finding'}", 42), fontsize=7)
+        row[3].set_xlabel(textwrap.fill(f"{text['area']}; {text['truth']}", 42), fontsize=7)
     for ax, title in zip(axes[0], PANELS, strict=True):
-        ax.set_title(title if ax is not axes[0][3] else f"{title}\n{ax.get_title()}", fontsize=8)
+        ax.set_title(title, fontsize=9)
     return fig

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from .style import BRANCH_COLOURS
 
@@ -26,6 +27,7 @@ def plot_training_curves(histories: dict[str, list[dict]]) -> Figure:
     loss_ax.set(xlabel="epoch", ylabel="training loss (BCE)", title="loss")
     auc_ax.set(xlabel="epoch", ylabel="validation mean AUC", title="validation (circle: kept epoch)")
     for ax in (loss_ax, auc_ax):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
         ax.grid(alpha=0.3)
         ax.legend(title="stage")
     return fig

@@ -41,17 +41,18 @@ def plot_roc_curves(labels: np.ndarray, probs: dict[str, np.ndarray], classes=CL
     return fig
 
 
-def plot_class_aucs(metrics: dict, backbone: str = "resnet50") -> Figure:
-    """Horizontal bars of each branch's AUC per class; the paper's fusion AUCs as black ticks."""
+def plot_class_aucs(metrics: dict, backbone: str = "resnet50", paper_branch: str = "fusion") -> Figure:
+    """Horizontal bars of each branch's AUC per class; the paper's AUCs of `paper_branch` as
+    black ticks."""
     branches = [b for b in ("global", "local", "fusion") if b in metrics]
-    paper = paper_table().query("model == 'AG-CNN' and branch == 'fusion' and backbone == @backbone").iloc[0]
+    paper = paper_table().query("model == 'AG-CNN' and branch == @paper_branch and backbone == @backbone").iloc[0]
     fig, ax = plt.subplots(figsize=(7, 6.5), layout="constrained")
     rows = np.arange(len(CLASSES))
     height = 0.8 / max(len(branches), 1)
     for i, branch in enumerate(branches):
         values = [metrics[branch]["auc"].get(c, np.nan) for c in CLASSES]
         ax.barh(rows + i * height, values, height, color=BRANCH_COLOURS[branch], label=f"{branch} (mean {metrics[branch]['mean_auc']:.3f})")
-    ax.scatter([paper[c] for c in CLASSES], rows + 0.4 - height / 2, marker="|", s=200, color="black", label=f"paper fusion ({backbone})")
+    ax.scatter([paper[c] for c in CLASSES], rows + 0.4 - height / 2, marker="|", s=200, color="black", label=f"paper {paper_branch} ({backbone})")
     ax.set_yticks(rows + 0.4 - height / 2, CLASSES)
     ax.invert_yaxis()
     ax.set_xlim(0.4, 1.0)

@@ -92,8 +92,10 @@ def fit_stage(
             module.train()
         total, batches = 0.0, 0
         loader = make_loader(epoch)
-        bar = tqdm(loader, desc=f"{stage_dir.name} {epoch + 1}/{settings.epochs}", leave=False, disable=not progress)
-        for batch in bar:
+        # The bar is driven by hand: tqdm.auto's tqdm(loader) calls iter(loader) once more than
+        # the loop does, which starts (and leaves running) a second set of loader workers.
+        bar = tqdm(total=len(loader), desc=f"{stage_dir.name} {epoch + 1}/{settings.epochs}", leave=False, disable=not progress)
+        for batch in loader:
             optimizer.zero_grad(set_to_none=True)
             context = torch.autocast("cuda", dtype=autocast_dtype) if use_amp else nullcontext()
             with context:
@@ -104,7 +106,9 @@ def fit_stage(
             scaler.step(optimizer)
             scaler.update()
             total, batches = total + loss.item(), batches + 1
+            bar.update(1)
             bar.set_postfix(loss=f"{total / batches:.4f}")
+        bar.close()
         lr = optimizer.param_groups[0]["lr"]
         scheduler.step()
         for module in trainable.values():

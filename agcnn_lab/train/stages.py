@@ -52,6 +52,17 @@ def make_loader(dataset, batch_size: int, profile: Profile, shuffle: bool, epoch
     )
 
 
+@torch.no_grad()
+def init_fusion_as_average(model) -> None:
+    """Start the fusion layer as the mean of the two branches' classifiers: its first logits are
+    the average of the global and local logits (an ensemble), which SGD then improves. The
+    paper does not say how the layer starts; from random weights it must first relearn what
+    both classifiers already know, and on small data it ends below the global branch."""
+    glob, local = model.global_branch.classifier, model.local_branch.classifier
+    model.fusion.weight.copy_(torch.cat([glob.weight, local.weight], dim=1) / 2)
+    model.fusion.bias.copy_((glob.bias + local.bias) / 2)
+
+
 def _freeze(*modules: nn.Module) -> None:
     for module in modules:
         module.eval()
@@ -82,6 +93,10 @@ def train_stage(name: str, model, data, profile: Profile, run_dir: str | Path, d
     elif name == "local":
         _freeze(model.global_branch)
         trainable = {"local_branch": model.local_branch}
+        if profile.local_from_global and not (stage_dir / "last.pt").is_file():
+            # Without ImageNet weights, the trained global branch is the best start we have:
+            # the local branch begins as a copy and then learns its own weights on the crops.
+            model.local_branch.load_state_dict(model.global_branch.state_dict())
 
         def loss_fn(batch):
             with torch.no_grad():
@@ -91,6 +106,8 @@ def train_stage(name: str, model, data, profile: Profile, run_dir: str | Path, d
     elif name == "fusion":
         _freeze(model.global_branch, model.local_branch)
         trainable = {"fusion": model.fusion}
+        if not (stage_dir / "last.pt").is_file():
+            init_fusion_as_average(model)
 
         def loss_fn(batch):
             with torch.no_grad():

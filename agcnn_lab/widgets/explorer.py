@@ -121,7 +121,7 @@ class AttentionExplorer:
         maps = heatmap(features, state.reduce)
         mask_maps = upsample_heatmap(maps, size) if self.upsample else maps
         mask = threshold_mask(mask_maps, state.tau)
-        box = attention_boxes(mask_maps, state.tau, size)
+        box = attention_boxes(mask_maps, state.tau, size, min_size=self.model.attention.min_size)
         frame = sample.frame[None]
         crops = crop(sample.source[None], box, self.crop_size, frames=frame, input_size=size)
         source_h, source_w = sample.source.shape[-2:]

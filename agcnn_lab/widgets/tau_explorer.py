@@ -33,12 +33,16 @@ def render_png(view) -> bytes:
 
 
 def tau_explorer(explorer: AttentionExplorer, state: ExplorerState | None = None, images: list[int] | None = None) -> widgets.VBox:
-    """Build the widget; `images` limits the picker (default: every image, lesions first)."""
-    state = state or ExplorerState()
+    """Build the widget; `images` limits the picker (default: every image, lesions first).
+    Without a `state`, it opens on the picker's first image."""
     names = explorer.names()
     if images is None:
         with_lesions = set(explorer.truth["image"])
         images = sorted(range(len(names)), key=lambda i: (names[i] not in with_lesions, i))
+    images = list(images)
+    if not images:
+        raise ValueError("the explorer needs at least one image")
+    state = state or ExplorerState(image=images[0])
     tau = widgets.FloatSlider(value=state.tau, min=0.05, max=0.95, step=0.05, description="tau", continuous_update=False, readout_format=".2f")
     image = widgets.Dropdown(options=[(names[i], i) for i in images], value=state.image if state.image in images else images[0], description="image")
     reduce = widgets.Dropdown(options=list(REDUCTIONS), value=state.reduce, description="heatmap")
@@ -72,11 +76,12 @@ TAU_STEPS = tuple(round(0.05 * k, 2) for k in range(1, 20))  # the slider's valu
 
 
 def sweep_readouts(explorer: AttentionExplorer, images, taus=TAU_STEPS, reduces=REDUCTIONS) -> list[dict]:
-    """Every readout for every control value: what the widget would show, as rows."""
+    """Every readout for every control value: what the widget would show, as rows (image is
+    the position in the explorer's dataset; "readouts" holds the texts of `readouts`)."""
     rows = []
     for index in images:
         for reduce in reduces:
             for tau in taus:
                 view = explorer.view(ExplorerState(index, round(float(tau), 4), reduce))
-                rows.append({"image": index, "reduce": reduce, "tau": round(float(tau), 4), "area_percent": view.area_percent, "hits": list(view.hits), **readouts(view)})
+                rows.append({"image": index, "reduce": reduce, "tau": round(float(tau), 4), "area_percent": view.area_percent, "hits": list(view.hits), "readouts": readouts(view)})
     return rows

@@ -1,0 +1,194 @@
+"""The paper's ablations, next to a finished run: training order, tau, where the crop is cut.
+
+    plan = ablation_plan(profile)                 # which variants, how long each trains
+    table = run_ablations(profile, data, base="runs/notebooks-cpu", device=device)
+    table[["global", "local", "fusion", "paper fusion"]]
+
+Every variant but the joint one starts from the base run's stage I (the global branch is
+frozen after it, so it is the same for all of them) and trains stages II and III again with
+one change; the joint variant trains all three branches from scratch at once (its crops use
+the profile's tau: there is no trained global branch to choose one with). Each variant lives
+in base/ablations/<name>/ (resumed like any run) and is tested on the full test split.
+
+On a CPU a plan may shorten stages II/III and train them on a share of the training images;
+the plan's first variant, the paper's recipe, is then trained the same short way, so the
+variants are compared with a like-for-like baseline rather than with the full run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from .data.bundle import DataBundle
+from .evaluate.predict import branch_metrics
+from .experiment import train_run
+from .profiles import Profile, StageSettings
+from .series import predict_split
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    joint: bool = False  # all three branches trained at once (the paper's "all jointly")
+    crop_from: str = "source"  # "input": cut the crop from the global input (no zoom)
+    tau: float | None = None  # None: the profile's rule (chosen on validation, or profile.tau)
+    paper: tuple[float, float, float] | None = None  # the paper's global/local/fusion mean AUC
+
+    @property
+    def folder(self) -> str:
+        return re.sub(r"[^a-z0-9]+", "-", self.name.lower()).strip("-")
+
+
+PAPER = Variant("paper: G -> L -> F", paper=(0.841, 0.817, 0.868))
+JOINT = Variant("all jointly", joint=True, paper=(0.847, 0.815, 0.849))
+CROP_FROM_INPUT = Variant("crop from the input", crop_from="input")
+TAU_LOW = Variant("tau = 0.3", tau=0.3, paper=(0.841, 0.822, 0.859))
+TAU_HIGH = Variant("tau = 0.9", tau=0.9, paper=(0.841, 0.751, 0.863))
+VARIANTS = (PAPER, JOINT, CROP_FROM_INPUT, TAU_LOW, TAU_HIGH)
+
+# The training-order ablation of the paper (ResNet-50, test mean AUC global/local/fusion).
+PAPER_TRAINING_ORDER = pd.DataFrame(
+    [
+        ("GL -> F", 0.831, 0.800, 0.833),
+        ("all jointly", 0.847, 0.815, 0.849),
+        ("G -> LF", 0.841, 0.809, 0.843),
+        ("G -> L -> F, all fine-tuned in stage III", 0.852, 0.819, 0.854),
+        ("G -> L -> F (the paper)", 0.841, 0.817, 0.868),
+    ],
+    columns=["order", "global", "local", "fusion"],
+)
+
+
+@dataclass(frozen=True)
+class AblationPlan:
+    variants: tuple[Variant, ...]
+    epochs: dict[str, int] | None = None  # per stage; None: the profile's own
+    train_fraction: float = 1.0  # share of the training images stages II/III (and joint) see
+
+    @property
+    def shortened(self) -> bool:
+        return self.epochs is not None or self.train_fraction < 1.0
+
+
+# ci: everything, as the profile trains it (seconds). cpu: every variant, shortened (2 epochs of
+# stage II, 1 of stage III, 2 joint epochs, on a quarter of the training images) so that the
+# five fit in a few minutes of a laptop; noisy, and the notebook says so. gpu: the full recipe.
+PLANS = {
+    "ci": AblationPlan(VARIANTS),
+    "cpu": AblationPlan(VARIANTS, epochs={"global": 2, "local": 2, "fusion": 1}, train_fraction=0.25),
+    "gpu": AblationPlan(VARIANTS),
+}
+
+
+def ablation_plan(profile: Profile) -> AblationPlan:
+    """The plan for `profile` (PLANS), the full recipe for a profile PLANS does not name."""
+    return PLANS.get(profile.name, AblationPlan(VARIANTS))
+
+
+def variant_profile(profile: Profile, variant: Variant, plan: AblationPlan) -> Profile:
+    """`profile` with the variant's tau and the plan's stage lengths (the lr drop scaled along)."""
+    changes: dict = {}
+    if variant.tau is not None:
+        changes.update(tau=variant.tau, choose_tau=False)
+    if plan.epochs:
+        stages = {}
+        for name, settings in profile.stages.items():
+            epochs = plan.epochs.get(name, settings.epochs)
+            drop = max(1, round(settings.lr_drop_epoch * epochs / max(settings.epochs, 1)))
+            stages[name] = dataclasses.replace(settings, epochs=epochs, lr_drop_epoch=drop) if isinstance(settings, StageSettings) else settings
+        changes["stages"] = stages
+    return profile.with_changes(**changes) if changes else profile
+
+
+def train_subset(data: DataBundle, fraction: float, seed: int = 0) -> DataBundle:
+    """`data` with a random `fraction` of its training images (val and test untouched)."""
+    if not 0 < fraction <= 1:
+        raise ValueError(f"fraction must lie in (0, 1], got {fraction}")
+    if fraction == 1:
+        return data
+    entries, source = data.parts["train"]
+    kept = entries.sample(frac=fraction, random_state=seed).sort_index().reset_index(drop=True)
+    return dataclasses.replace(data, parts={**data.parts, "train": (kept, source)})
+
+
+def _reuse(base: Path, out: Path, stages: tuple[str, ...]) -> None:
+    """Copy the base run's finished stages into `out`, so that training skips them."""
+    for stage in stages:
+        source, target = base / f"stage_{stage}", out / f"stage_{stage}"
+        if not (source / "best.pt").is_file():
+            raise ValueError(f"{base}: stage {stage} is not trained yet; train the base run first")
+        if not target.exists():
+            shutil.copytree(source, target)
+
+
+def run_variant(
+    variant: Variant,
+    profile: Profile,
+    data: DataBundle,
+    base: str | Path,
+    device: torch.device,
+    plan: AblationPlan | None = None,
+    progress: bool = True,
+):
+    """Train (or resume) one variant in base/ablations/<folder>; returns the trained run and
+    its test metrics (metrics.json's mapping, also written to the folder)."""
+    plan = plan or ablation_plan(profile)
+    base = Path(base)
+    out = base / "ablations" / variant.folder
+    out.mkdir(parents=True, exist_ok=True)
+    if not variant.joint:
+        same_as_base = variant == PAPER and not plan.shortened
+        _reuse(base, out, ("global", "local", "fusion") if same_as_base else ("global",))
+    vprofile = variant_profile(profile, variant, plan)
+    train_data = train_subset(data, plan.train_fraction, profile.seed)
+    run = train_run(vprofile, train_data, out, device, joint=variant.joint, crop_from=variant.crop_from, progress=progress)
+    # The test split only (no validation predictions, no predictions.csv): a variant is a row of
+    # a table, and on a CPU every pass over the data counts.
+    test = predict_split(run.model, data, vprofile, "test", device, progress=progress)
+    metrics = branch_metrics(test, seed=profile.seed)
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
+    return run, metrics
+
+
+def run_ablations(
+    profile: Profile,
+    data: DataBundle,
+    base: str | Path,
+    device: torch.device,
+    plan: AblationPlan | None = None,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Every variant of the plan: test mean AUC of each branch (and fusion's 95% interval),
+    beside the paper's numbers for the same variant where the paper has them."""
+    plan = plan or ablation_plan(profile)
+    rows = []
+    for variant in plan.variants:
+        run, metrics = run_variant(variant, profile, data, base, device, plan, progress)
+        low, high = metrics["fusion"]["ci95"]["mean_auc"]
+        paper = variant.paper or (float("nan"),) * 3
+        stages = variant_profile(profile, variant, plan).stages
+        trained = ("global",) if variant.joint else ("local", "fusion")
+        rows.append(
+            {
+                "variant": variant.name,
+                "tau": run.tau,
+                "crop from": variant.crop_from,
+                "epochs": "+".join(str(stages[s].epochs) for s in trained) + (" (joint)" if variant.joint else ""),
+                "global": metrics["global"]["mean_auc"],
+                "local": metrics["local"]["mean_auc"],
+                "fusion": metrics["fusion"]["mean_auc"],
+                "fusion 95% CI": f"{low:.3f}-{high:.3f}",
+                "paper global": paper[0],
+                "paper local": paper[1],
+                "paper fusion": paper[2],
+            }
+        )
+    return pd.DataFrame(rows).set_index("variant")

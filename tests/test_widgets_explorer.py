@@ -1,0 +1,208 @@
+"""The tau explorer's logic, swept over every control value on a trained ci model.
+
+Every readout is checked against a computation that does not go through the explorer: the
+global branch run again, `heatmap` + `attention_boxes` for the box, the lesion centre tested
+against the box mapped to the source, the model's own AttentionCrop for the crop.
+"""
+
+import numpy as np
+import pytest
+import torch
+
+from agcnn_lab.attention import (
+    REDUCTIONS,
+    AttentionCrop,
+    attention_boxes,
+    heatmap,
+    largest_component,
+)
+from agcnn_lab.data.geometry import input_boxes_to_source
+from agcnn_lab.evaluate.localisation import box_scores
+from agcnn_lab.widgets import AttentionExplorer, ExplorerState, readouts
+from agcnn_lab.widgets.tau_explorer import TAU_STEPS, sweep_readouts
+
+
+@pytest.fixture(scope="module")
+def explorer(ci_run, ci_data, ci_profile):
+    dataset = ci_data.dataset("val", ci_profile, with_source=True)
+    return AttentionExplorer(ci_run.model.cpu(), dataset, ci_data.boxes)
+
+
+@pytest.fixture(scope="module")
+def images(explorer):
+    """Three images with lesions (one with two, when there is one) and one without."""
+    truth = explorer.truth
+    names = explorer.names()
+    counts = truth["image"].value_counts()
+    with_lesions = [i for i, n in enumerate(names) if n in counts.index]
+    several = [i for i in with_lesions if counts[names[i]] > 1]
+    without = [i for i, n in enumerate(names) if n not in counts.index]
+    chosen = list(dict.fromkeys(several[:1] + with_lesions[:3]))[:3] + without[:1]
+    assert len(chosen) == 4, "the ci validation split should hold images with and without lesions"
+    return chosen
+
+
+_FORWARD: dict = {}
+
+
+def _forward(explorer, index):
+    """The image and the global branch's feature maps, run here (once per image and explorer)."""
+    key = (id(explorer), index)
+    if key not in _FORWARD:
+        sample = explorer.dataset[index]
+        explorer.model.eval()
+        with torch.no_grad():
+            _FORWARD[key] = (sample, explorer.model.global_branch(sample.image[None]).features)
+    return _FORWARD[key]
+
+
+def _independent(explorer, index, tau, reduce):
+    """Box, mask, region and hits computed without the explorer."""
+    sample, features = _forward(explorer, index)
+    size = sample.image.shape[-1]
+    maps = heatmap(features, reduce)
+    box = attention_boxes(maps, tau, size)
+    normalised = input_boxes_to_source(box, sample.frame[None], size)[0].numpy()
+    lesions = explorer.truth[explorer.truth["image"] == explorer.names()[index]]
+    truth = lesions[["x0", "y0", "x1", "y1"]].to_numpy()
+    hits = box_scores(np.repeat(normalised[None], len(truth), 0), truth)["hit"] if len(truth) else np.array([], bool)
+    return {
+        "features": features,
+        "maps": maps[0].numpy(),
+        "mask": (maps > tau)[0].numpy(),
+        "region": largest_component(maps > tau)[0].numpy(),
+        "box": box[0].numpy(),
+        "hits": list(hits),
+        "labels": list(lesions["label"]),
+        "sample": sample,
+    }
+
+
+def test_every_control_value_gives_the_independent_box_area_and_verdicts(explorer, images):
+    for index in images:
+        for reduce in REDUCTIONS:
+            previous_cells = None
+            for tau in TAU_STEPS:
+                view = explorer.view(ExplorerState(index, tau, reduce))
+                want = _independent(explorer, index, tau, reduce)
+                size = view.image.shape[0]
+                np.testing.assert_allclose(view.heatmap, want["maps"], atol=1e-6)
+                assert np.array_equal(view.mask, want["mask"])
+                assert np.array_equal(view.region, want["region"])
+                np.testing.assert_allclose(view.box_input, want["box"], atol=1e-4)
+                x0, y0, x1, y1 = want["box"]
+                area = 100 * (x1 - x0) * (y1 - y0) / size**2
+                assert view.area_percent == pytest.approx(area, abs=1e-6)
+                assert view.hits == want["hits"]
+                text = readouts(view)
+                assert text["area"] == f"box area {area:.1f}% of the image"
+                if want["labels"]:
+                    expected = ", ".join(f"{label} {'hit' if hit else 'miss'}" for label, hit in zip(want["labels"], want["hits"], strict=True))
+                    assert text["truth"] == expected
+                else:
+                    assert text["truth"] == "no ground-truth box on this image"
+                # The crop cut from the source gives the detail of crop_size / box width.
+                assert view.zoom == pytest.approx(explorer.crop_size / (x1 - x0), rel=1e-4)
+                assert text["zoom"] == f"crop detail {view.zoom:.1f}x the global input's"
+                # A higher tau never keeps more cells.
+                cells = int(view.mask.sum())
+                assert previous_cells is None or cells <= previous_cells
+                previous_cells = cells
+
+
+def test_the_crop_is_what_the_local_branch_is_fed(explorer, images):
+    """At each tau and statistic, the explorer's crop equals AttentionCrop's for that setting."""
+    attention = explorer.model.attention
+    for index in images[:2]:
+        for reduce in REDUCTIONS:
+            for tau in TAU_STEPS[::3]:
+                view = explorer.view(ExplorerState(index, tau, reduce))
+                want = _independent(explorer, index, tau, reduce)
+                sample = want["sample"]
+                crop = AttentionCrop(tau=tau, reduce=reduce, upsample=attention.upsample, crop_size=attention.crop_size, crop_from="source")
+                result = crop(want["features"], sample.image[None], sample.source[None], sample.frame[None])
+                np.testing.assert_allclose(view.crop, result.crops[0, 0].numpy(), atol=1e-5)
+                assert view.crop.shape == (explorer.crop_size, explorer.crop_size)
+
+
+def test_readouts_name_the_image_and_its_findings(explorer, images):
+    labels = explorer._label_names()
+    for index in images:
+        view = explorer.view(ExplorerState(index, 0.5, "max"))
+        findings = [c for c, v in zip(labels, explorer.dataset.labels[index].tolist(), strict=True) if v > 0.5 and c != "No Finding"]
+        row = explorer.dataset.entries.iloc[index]
+        assert findings == [c for c in labels if c != "No Finding" and row[c]]
+        assert readouts(view)["image"] == f"{explorer.names()[index]}: {', '.join(findings) or 'No Finding'}"
+
+
+def test_truth_boxes_land_where_the_source_boxes_are(explorer, images):
+    for index in images:
+        view = explorer.view(ExplorerState(index, 0.7, "max"))
+        height, width = view.source.shape
+        lesions = explorer.truth[explorer.truth["image"] == view.name]
+        for (label, box), (_, row) in zip(view.truth, lesions.iterrows(), strict=True):
+            assert label == row.label
+            np.testing.assert_allclose(box, [row.x0 * width, row.y0 * height, row.x1 * width, row.y1 * height])
+
+
+def test_sweep_readouts_covers_every_control_value(explorer, images):
+    rows = sweep_readouts(explorer, images[:2])
+    assert len(rows) == 2 * len(TAU_STEPS) * len(REDUCTIONS)
+    assert {r["tau"] for r in rows} == set(TAU_STEPS)
+    assert {r["reduce"] for r in rows} == set(REDUCTIONS)
+    for row in rows[:: len(TAU_STEPS) - 1]:
+        view = explorer.view(ExplorerState(row["image"], row["tau"], row["reduce"]))
+        assert row["readouts"] == readouts(view)
+        assert row["hits"] == view.hits
+
+
+def test_the_slider_steps_are_the_documented_grid():
+    assert TAU_STEPS[0] == 0.05 and TAU_STEPS[-1] == 0.95 and len(TAU_STEPS) == 19
+    assert all(abs(b - a - 0.05) < 1e-9 for a, b in zip(TAU_STEPS, TAU_STEPS[1:], strict=False))
+
+
+@pytest.mark.parametrize(
+    ("state", "message"),
+    [
+        (ExplorerState(image=10_000), "out of range"),
+        (ExplorerState(tau=0.0), "tau must lie in"),
+        (ExplorerState(tau=1.0), "tau must lie in"),
+        (ExplorerState(reduce="mean"), "unknown heatmap statistic"),
+    ],
+)
+def test_invalid_states_are_refused(explorer, state, message):
+    with pytest.raises(ValueError, match=message):
+        explorer.view(state)
+
+
+def test_a_dataset_without_sources_is_refused(ci_run, ci_data, ci_profile):
+    with pytest.raises(ValueError, match="with_source=True"):
+        AttentionExplorer(ci_run.model, ci_data.dataset("val", ci_profile), ci_data.boxes)
+
+
+def test_the_figure_draws_every_step(explorer, images):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from agcnn_lab.figures.attention import PANELS, draw_view, plot_attention_grid
+
+    view = explorer.view(ExplorerState(images[0], 0.5, "max"))
+    fig = draw_view(view)
+    axes = fig.axes
+    assert [ax.get_title() for ax in axes] == list(PANELS)
+    # The mask panel writes each cell's value and says how many cells pass.
+    texts = [t.get_text() for t in axes[1].texts]
+    assert len(texts) == view.mask.size
+    assert axes[1].get_xlabel() == f"{int(view.mask.sum())} of {view.mask.size} cells > tau 0.50"
+    plt.close(fig)
+    views = [explorer.view(ExplorerState(i, 0.7, "l2")) for i in images[:2]]
+    fig = plot_attention_grid(views)
+    assert len(fig.axes) == 10
+    assert [ax.get_title() for ax in fig.axes[:5]] == list(PANELS)
+    for k, view in enumerate(views):
+        below = fig.axes[5 * k + 3].get_xlabel().replace("\n", " ")
+        assert below == f"{readouts(view)['area']}; {readouts(view)['truth']}"
+        assert fig.axes[5 * k].get_xlabel().replace("\n", " ").startswith(view.name)
+    plt.close(fig)

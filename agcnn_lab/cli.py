@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("train", help="train the three stages (resumes an interrupted run)")
     _experiment_options(p, data=True, out=None)
     p.add_argument("--joint", action="store_true", help="train all three branches at once (the paper's ablation)")
-    p.add_argument("--crop-from", choices=("source", "input"), default="source", help="cut the crop from the high-resolution source (the paper) or from the global input (ablation)")
+    p.add_argument("--crop-from", choices=("source", "input", "whole"), default="source", help="cut the crop from the high-resolution source (the paper), from the global input (ablation), or give the local branch the whole source (no attention: the control)")
     p.set_defaults(run=_train)
 
     p = commands.add_parser("evaluate", help="test a trained run: predictions.csv, metrics.json, report.md")

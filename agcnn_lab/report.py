@@ -121,7 +121,7 @@ def write_report(experiment, data, profile, seconds_total: float | None = None) 
     if checks:
         lines += ["## The result the method exists for", ""]
         lines += [f"- {'PASS' if c.passed else 'FAIL'}: {c.name} ({c.detail})" for c in checks]
-        lines += [""]
+        lines += ["", _attention_caveat(profile), ""]
     lines += ["## Per-class test AUC", "", _markdown(class_table(metrics, _paper_backbone(profile)).round(3)), ""]
     lines += ["![per-class AUC](class_aucs.png)", "", "![ROC curves](roc.png)", ""]
     if experiment.localisation is not None:
@@ -197,3 +197,17 @@ def _cell(value) -> str:
     if isinstance(value, float | np.floating):
         return "" if np.isnan(value) else f"{value:.3f}"
     return str(value)
+
+
+def _attention_caveat(profile) -> str:
+    """These checks compare branches; they cannot tell the attention's share of the local
+    branch's gain from the extra pixels the crop brings. Say so, and name the control."""
+    global_side = profile.geometry.crop
+    crop_side = profile.crop_size or global_side
+    return (
+        f"These checks compare the branches; they do not isolate the attention. The local branch sees its box at "
+        f"{crop_side} px cut from the {profile.cache_size}-px source, the global branch the whole film at {global_side} px, "
+        "so part of the local gain (all of it, if the box is most of the film) is resolution alone. "
+        "`python benchmarks/control_no_attention.py --base <this folder>` trains the local branch on the whole film at "
+        f"{crop_side} px to measure the attention's own share (BENCHMARKS.md has the result for the cpu profile)."
+    )

@@ -8,6 +8,7 @@ import torch
 from agcnn_lab.ablations import (
     CROP_FROM_INPUT,
     JOINT,
+    NO_ATTENTION,
     PAPER,
     PLANS,
     TAU_HIGH,
@@ -36,7 +37,7 @@ def test_every_profile_has_a_plan_with_the_papers_recipe_first():
     for name in ("ci", "cpu", "gpu"):
         plan = ablation_plan(get_profile(name))
         assert plan.variants[0] == PAPER
-        assert {JOINT, CROP_FROM_INPUT} <= set(plan.variants)
+        assert {JOINT, CROP_FROM_INPUT, NO_ATTENTION} <= set(plan.variants)
     assert ablation_plan(get_profile("ci").with_changes(name="other")) == AblationPlan(VARIANTS)
     assert PLANS["cpu"].shortened and not PLANS["ci"].shortened
     assert len({v.folder for v in VARIANTS}) == len(VARIANTS)
@@ -74,9 +75,9 @@ def test_the_papers_variant_of_a_full_plan_is_the_base_run(base, ci_run, ci_data
 
 
 def test_a_shortened_plan_trains_every_variant_the_same_short_way(base, ci_run, ci_data, ci_profile):
-    plan = AblationPlan((PAPER, CROP_FROM_INPUT, TAU_HIGH), epochs={"local": 1, "fusion": 1}, train_fraction=0.5)
+    plan = AblationPlan((PAPER, CROP_FROM_INPUT, NO_ATTENTION, TAU_HIGH), epochs={"local": 1, "fusion": 1}, train_fraction=0.5)
     table = run_ablations(ci_profile, ci_data, base, CPU, plan, progress=False)
-    assert list(table.index) == [PAPER.name, CROP_FROM_INPUT.name, TAU_HIGH.name]
+    assert list(table.index) == [PAPER.name, CROP_FROM_INPUT.name, NO_ATTENTION.name, TAU_HIGH.name]
     assert (table["epochs"] == "1+1").all()
     assert table.loc[PAPER.name, "paper fusion"] == 0.868
     assert table[["global", "local", "fusion"]].notna().all().all()
@@ -91,3 +92,5 @@ def test_a_shortened_plan_trains_every_variant_the_same_short_way(base, ci_run, 
     assert table.loc[TAU_HIGH.name, "tau"] == 0.9
     run = json.loads((base / "ablations" / CROP_FROM_INPUT.folder / "run.json").read_text())
     assert run["crop_from"] == "input" and table.loc[CROP_FROM_INPUT.name, "crop from"] == "input"
+    run = json.loads((base / "ablations" / NO_ATTENTION.folder / "run.json").read_text())
+    assert run["crop_from"] == "whole" and table.loc[NO_ATTENTION.name, "crop from"] == "whole"

@@ -109,6 +109,28 @@ def test_attention_crop_cuts_the_planted_region_from_the_source():
     torch.testing.assert_close(from_input.crops, crop(images, box.expand(2, 4), 32))
 
 
+def test_whole_ignores_the_heatmap_and_shows_the_whole_framed_source():
+    features = torch.zeros(2, 4, 8, 8)
+    features[:, 1, 2:4, 5:7] = 3.0  # a hot region the control must ignore
+    images = torch.rand(2, 1, 128, 128)
+    sources = (torch.rand(2, 1, 256, 256) * 255).to(torch.uint8)
+    frames = torch.tensor([[0.0, 0.0, 1.0, 1.0, 0.0], [0.25, 0.25, 0.75, 0.75, 1.0]])
+    result = AttentionCrop(tau=0.7, crop_size=32, crop_from="whole")(
+        features, images, sources, frames
+    )
+    whole = torch.tensor([0.0, 0.0, 128.0, 128.0]).expand(2, 4)
+    torch.testing.assert_close(result.boxes, whole)
+    torch.testing.assert_close(
+        result.crops, crop(sources, whole, 32, frames=frames, input_size=128)
+    )
+    # Image 0 shows its whole source: the "crop" is the source resized to 32 px.
+    torch.testing.assert_close(
+        result.crops[:1], crop(sources[:1], torch.tensor([[0.0, 0.0, 256.0, 256.0]]), 32)
+    )
+    with pytest.raises(ValueError, match="crop_from='whole' needs the sources"):
+        AttentionCrop(crop_from="whole")(features, images)
+
+
 def test_attention_crop_settings_are_checked():
     with pytest.raises(ValueError, match="sources"):
         AttentionCrop()(torch.rand(1, 4, 7, 7), torch.rand(1, 1, 224, 224))

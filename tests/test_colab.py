@@ -106,3 +106,33 @@ def test_setup_cell_on_colab_refuses_the_placeholder(tmp_path, monkeypatch):
     with pytest.raises(SystemExit, match="set REPOSITORY"):
         exec(compile(source, "setup", "exec"), {})
     assert "raise SystemExit" not in colab.setup_cell_source("https://github.com/someone/agcnn_lab")
+
+
+def test_readme_table_is_the_generated_one():
+    readme = ROOT / "README.md"
+    text = readme.read_text()
+    begin, end = text.index(colab.README_BEGIN), text.index(colab.README_END)
+    assert (
+        text[begin + len(colab.README_BEGIN) : end].strip()
+        == colab.readme_snippet(ROOT / "notebooks").strip()
+    ), (
+        "README.md's notebook table is stale: run `python -m agcnn_lab.colab readme --write README.md`"
+    )
+
+
+def test_update_readme_rewrites_only_the_table(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{colab.README_BEGIN}\nold table\n{colab.README_END}\noutro\n")
+    assert colab.update_readme(readme, ROOT / "notebooks")
+    text = readme.read_text()
+    assert text.startswith("intro\n") and text.endswith(f"{colab.README_END}\noutro\n")
+    assert "old table" not in text and "00_data.ipynb" in text
+    assert not colab.update_readme(readme, ROOT / "notebooks")  # a second run changes nothing
+
+
+def test_update_readme_without_markers_names_the_file(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text("no table here\n")
+    with pytest.raises(ValueError, match="README.md: no notebook table"):
+        colab.update_readme(readme)
+    assert readme.read_text() == "no table here\n"

@@ -35,3 +35,7 @@ def test_report_of_a_ci_run(ci_run, ci_data, ci_profile):
     for figure in ("curves.png", "roc.png", "class_aucs.png", "attention.png", "tau_sweep.png"):
         assert (path.parent / figure).stat().st_size > 10_000, figure
         assert f"({figure})" in text
+    # The checks do not isolate the attention; the report says so and names the control.
+    side, crop_side = ci_profile.geometry.crop, ci_profile.crop_size
+    assert f"sees its box at {crop_side} px" in text and f"whole film at {side} px" in text
+    assert "benchmarks/control_no_attention.py" in text

@@ -20,7 +20,7 @@ from .boxes import attention_boxes
 from .crop import crop
 from .heatmap import REDUCTIONS, heatmap, upsample_heatmap
 
-CROP_FROM = ("source", "input")
+CROP_FROM = ("source", "input", "whole")
 
 
 class AttentionResult(NamedTuple):
@@ -38,7 +38,9 @@ class AttentionCrop(nn.Module):
         re-implementations' choice) instead of on the feature grid (the default).
     crop_size: side of the crops; None means the global input's side (224 in the paper).
     crop_from: "source" cuts the box out of the high-resolution source through the input's
-        frame (the paper's zoom-in); "input" cuts it out of the global input (the ablation).
+        frame (the paper's zoom-in); "input" cuts it out of the global input (the ablation);
+        "whole" ignores the heatmap and hands the local branch the whole source at crop_size:
+        the control that tells the zoom's extra resolution apart from the attention itself.
     min_size: the smallest box side in input pixels; None means an eighth of the input side.
     sampling_ratio: roi_align's; <= 0 is adaptive (averages when shrinking).
     """
@@ -92,16 +94,21 @@ class AttentionCrop(nn.Module):
         """The same from ready (B, h, w) heatmaps in [0, 1], e.g. Grad-CAM's."""
         input_hw = tuple(images.shape[-2:])
         size = self.crop_size or input_hw
-        mask_maps = upsample_heatmap(heatmaps, input_hw) if self.upsample else heatmaps
-        boxes = attention_boxes(
-            mask_maps, self.tau, input_hw, threshold=self.threshold, min_size=self.min_size
-        )
+        if self.crop_from == "whole":
+            boxes = heatmaps.new_tensor([0.0, 0.0, input_hw[1], input_hw[0]]).expand(
+                len(heatmaps), 4
+            )
+        else:
+            mask_maps = upsample_heatmap(heatmaps, input_hw) if self.upsample else heatmaps
+            boxes = attention_boxes(
+                mask_maps, self.tau, input_hw, threshold=self.threshold, min_size=self.min_size
+            )
         if self.crop_from == "input":
             crops = crop(images, boxes, size, sampling_ratio=self.sampling_ratio)
         elif sources is None:
             raise ValueError(
-                "crop_from='source' needs the sources (and frames) the inputs were rendered "
-                "from; pass crop_from='input' to crop the inputs themselves"
+                f"crop_from={self.crop_from!r} needs the sources (and frames) the inputs were "
+                "rendered from; pass crop_from='input' to crop the inputs themselves"
             )
         else:
             crops = crop(

@@ -72,9 +72,20 @@ def phantom_data(profile: Profile, root: str | os.PathLike | None = None, progre
     """The embedded default: PhantomCXR-14 for this profile, generated and cached on first use."""
     from .phantom import generate
 
-    root = Path(root) if root else phantom_root(profile)
-    if not (root / ENTRIES_FILE).is_file():
-        generate(root, profile.phantom_patients, size=profile.phantom_size, seed=profile.seed)
+    if root is None:
+        # The profile's own folder: generate() returns at once when it holds this profile's
+        # set, and refuses (naming the folder) when it holds one made with other settings.
+        root = generate(
+            phantom_root(profile),
+            profile.phantom_patients,
+            size=profile.phantom_size,
+            seed=profile.seed,
+        )
+    elif not (Path(root) / ENTRIES_FILE).is_file():
+        root = generate(
+            root, profile.phantom_patients, size=profile.phantom_size, seed=profile.seed
+        )
+    root = Path(root)
     return release_data(root, profile, name=f"PhantomCXR-14 ({profile.name})", progress=progress)
 
 

@@ -28,7 +28,7 @@ def plot_ablations(table: pd.DataFrame) -> Figure:
         paper = table.get(f"paper {branch}")
         if paper is not None and paper.notna().any():
             ax.scatter(paper, y, marker="|", s=120, color="black", label="paper" if k == 0 else None, zorder=3)
-    ax.set_yticks(rows, [f"{name}\n(tau {tau:g}, crop from {crop})" for name, tau, crop in zip(table.index, table["tau"], table["crop from"], strict=True)], fontsize=8)
+    ax.set_yticks(rows, [f"{name}\n({_setting(tau, crop)})" for name, tau, crop in zip(table.index, table["tau"], table["crop from"], strict=True)], fontsize=8)
     ax.invert_yaxis()
     low = float(np.nanmin(table[list(BRANCHES)].to_numpy()))
     ax.set_xlim(max(0.0, low - 0.08), 1.0)
@@ -36,3 +36,9 @@ def plot_ablations(table: pd.DataFrame) -> Figure:
     ax.grid(axis="x", alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
     return fig
+
+
+def _setting(tau: float, crop_from: str) -> str:
+    if crop_from == "whole":
+        return "no box: the whole source"
+    return f"tau {tau:g}, crop from {crop_from}"

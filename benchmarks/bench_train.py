@@ -1,0 +1,134 @@
+"""Where the time of a training step goes, per stage, and the attention crop's share of stage II.
+
+    .venv/bin/python benchmarks/bench_train.py [--profile cpu] [--steps 20] [--device cpu]
+    .venv/bin/python benchmarks/bench_train.py --run runs/demo     # seconds per epoch of a finished run
+
+Stage II's step = global forward (frozen, no grad) + heatmap -> boxes -> crop from the source
++ local forward/backward/SGD. The goal (issue 5): the crop's share <= 5% of the step. Batches
+come from the profile's phantom data (generated and cached on first use), one batch reused so
+the loader's speed does not enter the figures. On CUDA the timings synchronise the device.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from agcnn_lab.attention import attention_boxes, crop, heatmap, upsample_heatmap
+from agcnn_lab.device import describe_device, pick_device
+from agcnn_lab.experiment import build_model, load_data
+from agcnn_lab.profiles import get_profile
+from agcnn_lab.train.stages import bce, make_loader
+
+
+def timer(device):
+    def now():
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        return time.perf_counter()
+
+    return now
+
+
+def epoch_seconds(run: Path) -> None:
+    """Seconds per epoch of each stage, from the log.csv files a run wrote (median, min, max)."""
+    print(f"Seconds per epoch, {run}:\n")
+    print("| stage | epochs | median s/epoch | min | max | total s |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for stage in ("global", "local", "fusion"):
+        log = run / f"stage_{stage}" / "log.csv"
+        if not log.is_file():
+            print(f"| {stage} | (no {log}) | | | | |")
+            continue
+        seconds = pd.read_csv(log)["seconds"]
+        print(
+            f"| {stage} | {len(seconds)} | {seconds.median():.1f} | {seconds.min():.1f} | {seconds.max():.1f} | {seconds.sum():.0f} |"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--profile", default="cpu")
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--device", default=None)
+    parser.add_argument(
+        "--run", type=Path, default=None, help="only summarise the epoch times of this run folder"
+    )
+    args = parser.parse_args()
+    if args.run is not None:
+        epoch_seconds(args.run)
+        return
+    profile = get_profile(args.profile)
+    device = pick_device(args.device)
+    data = load_data("phantom", profile, progress=False)
+    model = build_model(profile).to(device)
+    if profile.amp and device.type == "cuda":
+        model.to(memory_format=torch.channels_last)
+    settings = profile.stage("local")
+    loader = make_loader(
+        data.dataset("train", profile, train=True, with_source=True),
+        settings.batch_size,
+        profile,
+        shuffle=True,
+    )
+    batch = next(iter(loader))
+    images, sources, frames, labels = (
+        t.to(device) for t in (batch.image, batch.source, batch.frame, batch.labels)
+    )
+    attention = model.attention
+    optimiser = torch.optim.SGD(model.local_branch.parameters(), lr=0.001, momentum=0.9)
+    model.global_branch.eval()
+    now = timer(device)
+    parts = {
+        "global forward": [],
+        "heatmap + boxes": [],
+        "crop": [],
+        "local forward + backward + step": [],
+    }
+    for step in range(args.steps + 3):
+        t0 = now()
+        with torch.no_grad():
+            features = model.global_branch(images).features
+        t1 = now()
+        maps = heatmap(features, attention.reduce)
+        mask_maps = upsample_heatmap(maps, images.shape[-2:]) if attention.upsample else maps
+        boxes = attention_boxes(
+            mask_maps, attention.tau, tuple(images.shape[-2:]), min_size=attention.min_size
+        )
+        t2 = now()
+        crops = crop(
+            sources,
+            boxes,
+            attention.crop_size or images.shape[-1],
+            frames=frames,
+            input_size=tuple(images.shape[-2:]),
+        )
+        t3 = now()
+        loss = bce(model.local_branch(crops).logits, labels)
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        t4 = now()
+        if step >= 3:  # warm-up steps are not counted
+            for key, value in zip(parts, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
+                parts[key].append(value * 1000)
+    total = sum(statistics.median(v) for v in parts.values())
+    print(
+        f"Stage II step, profile {profile.name}, batch {settings.batch_size}, device {describe_device(device)}, median of {args.steps} steps:\n"
+    )
+    print("| part | ms | share |")
+    print("| --- | --- | --- |")
+    for key, values in parts.items():
+        ms = statistics.median(values)
+        print(f"| {key} | {ms:.1f} | {ms / total:.1%} |")
+    share = (statistics.median(parts["heatmap + boxes"]) + statistics.median(parts["crop"])) / total
+    print(f"| **attention crop (heatmap + boxes + crop)** | | **{share:.1%}** (goal <= 5%) |")
+
+
+if __name__ == "__main__":
+    main()

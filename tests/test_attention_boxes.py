@@ -71,10 +71,11 @@ def smooth_maps(batch, h, w, seed, sigma=1.0):
 
 
 # ---------------------------------------------------------------- connected components
+@pytest.mark.parametrize("method", ["union-find", "scipy"])
 @pytest.mark.parametrize(("shape", "density"), [((7, 7), 0.5), ((8, 8), 0.6), ((13, 29), 0.45), ((64, 64), 0.55)])
-def test_label_components_matches_scipy_partition(shape, density):
+def test_label_components_matches_scipy_partition(shape, density, method):
     mask = torch.from_numpy(np.random.default_rng(1).random((16, *shape)) < density)
-    labels = label_components(mask)
+    labels = label_components(mask, method)
     for image, got in zip(mask.numpy(), labels.numpy(), strict=True):
         expected, count = ndi.label(image, structure=EIGHT)
         assert (got[~image] == -1).all()
@@ -85,13 +86,26 @@ def test_label_components_matches_scipy_partition(shape, density):
         assert len(np.unique(got[image])) == count
 
 
-def test_label_components_follows_a_long_snake():
+@pytest.mark.parametrize("density", [0.0, 0.3, 0.6, 1.0])
+def test_both_methods_give_the_same_labels(density):
+    mask = torch.from_numpy(np.random.default_rng(2).random((9, 31, 17)) < density)
+    torch.testing.assert_close(label_components(mask, "scipy"), label_components(mask, "union-find"))
+    assert label_components(mask).dtype == torch.int64
+
+
+def test_label_components_checks_its_method():
+    with pytest.raises(ValueError, match="unknown method 'bfs'"):
+        label_components(torch.ones(1, 3, 3, dtype=torch.bool), "bfs")
+
+
+@pytest.mark.parametrize("method", ["union-find", "scipy"])
+def test_label_components_follows_a_long_snake(method):
     # A serpentine path: one component whose geodesic length is most of the grid.
     snake = np.zeros((15, 15), dtype=bool)
     snake[::2] = True
     for r in range(1, 15, 2):
         snake[r, 14 if r % 4 == 1 else 0] = True
-    labels = label_components(torch.from_numpy(snake)[None])
+    labels = label_components(torch.from_numpy(snake)[None], method)
     assert (labels[0][torch.from_numpy(snake)] == 0).all()
 
 

@@ -71,6 +71,22 @@ def test_uint8_sources_are_scaled_and_windowed_exactly():
     torch.testing.assert_close(crops[1, 0, 5], expected, atol=1e-5, rtol=0)
 
 
+def test_the_cpu_batch_split_across_threads_changes_no_bit():
+    generator = torch.Generator().manual_seed(0)
+    sources = (torch.rand(37, 1, 96, 96, generator=generator) * 255).to(torch.uint8)  # 37: uneven chunks
+    corners = torch.rand(37, 2, generator=generator) * 40
+    boxes = torch.cat([corners, corners + 20 + torch.rand(37, 2, generator=generator) * 30], 1)
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(3)
+        split = crop(sources, boxes, 24)
+        torch.set_num_threads(1)
+        whole = crop(sources, boxes, 24)
+    finally:
+        torch.set_num_threads(threads)
+    assert torch.equal(split, whole)
+
+
 def test_boxes_are_clipped_to_the_image():
     source = ramp(64, 64)
     inside = crop(source, torch.tensor([[0.0, 0.0, 32.0, 64.0]]), 8)

@@ -15,6 +15,7 @@ from agcnn_lab.attention import (
     attention_boxes,
     heatmap,
     largest_component,
+    upsample_heatmap,
 )
 from agcnn_lab.data.geometry import input_boxes_to_source
 from agcnn_lab.evaluate.localisation import box_scores
@@ -61,7 +62,10 @@ def _independent(explorer, index, tau, reduce):
     sample, features = _forward(explorer, index)
     size = sample.image.shape[-1]
     maps = heatmap(features, reduce)
-    box = attention_boxes(maps, tau, size)
+    # The model's own settings: the mask on the grid or on the heatmap upsampled to the input.
+    attention = explorer.model.attention
+    mask_maps = upsample_heatmap(maps, (size, size)) if attention.upsample else maps
+    box = attention_boxes(mask_maps, tau, size, min_size=attention.min_size)
     normalised = input_boxes_to_source(box, sample.frame[None], size)[0].numpy()
     lesions = explorer.truth[explorer.truth["image"] == explorer.names()[index]]
     truth = lesions[["x0", "y0", "x1", "y1"]].to_numpy()
@@ -69,8 +73,8 @@ def _independent(explorer, index, tau, reduce):
     return {
         "features": features,
         "maps": maps[0].numpy(),
-        "mask": (maps > tau)[0].numpy(),
-        "region": largest_component(maps > tau)[0].numpy(),
+        "mask": (mask_maps > tau)[0].numpy(),
+        "region": largest_component(mask_maps > tau)[0].numpy(),
         "box": box[0].numpy(),
         "hits": list(hits),
         "labels": list(lesions["label"]),
@@ -192,9 +196,13 @@ def test_the_figure_draws_every_step(explorer, images):
     fig = draw_view(view)
     axes = fig.axes
     assert [ax.get_title() for ax in axes] == list(PANELS)
-    # The mask panel writes each cell's value and says how many cells pass.
+    # The mask panel says how many cells pass, and writes each cell's value when the mask is
+    # the feature grid itself (a mask on the upsampled heatmap has too many cells to label).
     texts = [t.get_text() for t in axes[1].texts]
-    assert len(texts) == view.mask.size
+    on_grid = view.mask.shape == view.heatmap.shape
+    assert len(texts) == (view.mask.size if on_grid else 0)
+    if not on_grid:
+        assert view.mask.shape == view.image.shape  # upsampled to the input
     assert axes[1].get_xlabel() == f"{int(view.mask.sum())} of {view.mask.size} cells > tau 0.50"
     plt.close(fig)
     views = [explorer.view(ExplorerState(i, 0.7, "l2")) for i in images[:2]]
@@ -205,4 +213,22 @@ def test_the_figure_draws_every_step(explorer, images):
         below = fig.axes[5 * k + 3].get_xlabel().replace("\n", " ")
         assert below == f"{readouts(view)['area']}; {readouts(view)['truth']}"
         assert fig.axes[5 * k].get_xlabel().replace("\n", " ").startswith(view.name)
+    plt.close(fig)
+
+
+def test_a_mask_on_the_feature_grid_writes_every_cell(explorer, images, monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from agcnn_lab.figures.attention import draw_view
+
+    monkeypatch.setattr(explorer, "upsample", False)  # the paper's setting: threshold on the grid
+    view = explorer.view(ExplorerState(images[0], 0.5, "max"))
+    assert view.mask.shape == view.heatmap.shape
+    fig = draw_view(view)
+    texts = [t.get_text() for t in fig.axes[1].texts]
+    assert len(texts) == view.mask.size
+    assert texts[0] == f"{view.heatmap[0, 0]:.2f}" or texts[0] == f"{view.heatmap[0, 0]:.3f}"
     plt.close(fig)

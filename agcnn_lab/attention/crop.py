@@ -12,6 +12,9 @@ input was, so it has the input's orientation.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import torch
 from torchvision.ops import roi_align
 
@@ -62,14 +65,37 @@ def crop(
             images = images.float()
     else:
         images = images.to(boxes.dtype)  # roi_align wants one dtype for both (half -> float32)
-    rois = torch.cat([torch.arange(batch, dtype=boxes.dtype, device=boxes.device)[:, None], boxes], 1)
-    crops = roi_align(images, rois, size, spatial_scale=1.0, sampling_ratio=sampling_ratio, aligned=True)
+    crops = _roi_align(images, boxes, size, sampling_ratio)
     if scale != 1.0:
         crops = crops.mul_(scale)
     if frames is not None:
         flipped = frames[:, 4].to(crops.device) > 0.5
         crops = torch.where(flipped.view(-1, 1, 1, 1), crops.flip(-1), crops)
     return crops
+
+
+_POOL: tuple[int, ThreadPoolExecutor] | None = None  # (the process it belongs to, the pool)
+_MIN_CHUNK = 8  # below this many boxes a thread's start-up costs more than it saves
+
+
+def _roi_align(images: torch.Tensor, boxes: torch.Tensor, size: tuple[int, int], sampling_ratio: int) -> torch.Tensor:
+    """roi_align of box b in image b. torchvision's CPU kernel runs on one core whatever
+    torch's thread setting, so on the CPU the batch is split across torch's threads (the
+    kernel releases the GIL); the result is the same to the bit."""
+    global _POOL
+    threads = min(torch.get_num_threads(), images.shape[0] // _MIN_CHUNK)
+    if images.device.type != "cpu" or threads < 2:
+        return _roi_align_chunk(images, boxes, size, sampling_ratio)
+    # A forked child (a DataLoader worker) inherits the pool object but not its threads.
+    if _POOL is None or _POOL[0] != os.getpid() or _POOL[1]._max_workers < threads:
+        _POOL = (os.getpid(), ThreadPoolExecutor(max_workers=threads, thread_name_prefix="agcnn-crop"))
+    chunks = zip(images.chunk(threads), boxes.chunk(threads), strict=True)
+    return torch.cat(list(_POOL[1].map(lambda chunk: _roi_align_chunk(*chunk, size, sampling_ratio), chunks)))
+
+
+def _roi_align_chunk(images, boxes, size, sampling_ratio):
+    rois = torch.cat([torch.arange(len(boxes), dtype=boxes.dtype, device=boxes.device)[:, None], boxes], 1)
+    return roi_align(images, rois, size, spatial_scale=1.0, sampling_ratio=sampling_ratio, aligned=True)
 
 
 def _input_to_image_pixels(boxes, frames, input_size, image_hw):

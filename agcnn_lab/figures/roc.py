@@ -58,5 +58,6 @@ def plot_class_aucs(metrics: dict, backbone: str = "resnet50", paper_branch: str
     ax.set_xlim(0.4, 1.0)
     ax.set_xlabel("AUC")
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(loc="lower left", fontsize=8)
+    # Below the axes: inside, it would hide the bars of the last classes.
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.09), ncols=2, fontsize=8)
     return fig

@@ -2,6 +2,11 @@
 
     .venv/bin/python benchmarks/bench_train.py [--profile cpu] [--steps 20] [--device cpu]
     .venv/bin/python benchmarks/bench_train.py --run runs/demo     # seconds per epoch of a finished run
+    .venv/bin/python benchmarks/bench_train.py --profile gpu --data-profile cpu --steps 3 --warmup 1   # the paper's recipe
+
+The network starts from random weights (the timing does not depend on them, and no download is
+needed); --data-profile takes the batches from another profile's phantom set (its 512-px sources
+rendered with this profile's geometry), e.g. the cpu set for the gpu profile.
 
 Stage II's step = global forward (frozen, no grad) + heatmap -> boxes -> crop from the source
 + local forward/backward/SGD. The goal (issue 5): the crop's share <= 5% of the step. Batches
@@ -12,6 +17,7 @@ the loader's speed does not enter the figures. On CUDA the timings synchronise t
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 from pathlib import Path
@@ -56,6 +62,8 @@ def main() -> None:
     parser.add_argument("--profile", default="cpu")
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--device", default=None)
+    parser.add_argument("--warmup", type=int, default=3, help="steps run first and not counted")
+    parser.add_argument("--data-profile", default=None, help="the profile whose phantom set gives the batches (default: --profile)")
     parser.add_argument(
         "--run", type=Path, default=None, help="only summarise the epoch times of this run folder"
     )
@@ -64,8 +72,10 @@ def main() -> None:
         epoch_seconds(args.run)
         return
     profile = get_profile(args.profile)
+    # Random weights (timing does not depend on them); no more loader workers than cores.
+    profile = profile.with_changes(pretrained=False, workers=min(profile.workers, os.cpu_count() or 1))
     device = pick_device(args.device)
-    data = load_data("phantom", profile, progress=False)
+    data = load_data("phantom", get_profile(args.data_profile or args.profile), progress=False)
     model = build_model(profile).to(device)
     if profile.amp and device.type == "cuda":
         model.to(memory_format=torch.channels_last)
@@ -90,7 +100,7 @@ def main() -> None:
         "crop": [],
         "local forward + backward + step": [],
     }
-    for step in range(args.steps + 3):
+    for step in range(args.steps + args.warmup):
         t0 = now()
         with torch.no_grad():
             features = model.global_branch(images).features
@@ -114,7 +124,7 @@ def main() -> None:
         loss.backward()
         optimiser.step()
         t4 = now()
-        if step >= 3:  # warm-up steps are not counted
+        if step >= args.warmup:  # warm-up steps are not counted
             for key, value in zip(parts, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
                 parts[key].append(value * 1000)
     total = sum(statistics.median(v) for v in parts.values())

@@ -74,8 +74,8 @@ def crop(
     return crops
 
 
-_POOL: tuple[int, ThreadPoolExecutor] | None = None  # (the process it belongs to, the pool)
-_MIN_CHUNK = 8  # below this many boxes a thread's start-up costs more than it saves
+_POOL: tuple[int, int, ThreadPoolExecutor] | None = None  # (its process, its threads, the pool)
+_MIN_CHUNK = 8  # fewer boxes per thread than this, and handing them to the pool costs more than it saves
 
 
 def _roi_align(images: torch.Tensor, boxes: torch.Tensor, size: tuple[int, int], sampling_ratio: int) -> torch.Tensor:
@@ -87,10 +87,12 @@ def _roi_align(images: torch.Tensor, boxes: torch.Tensor, size: tuple[int, int],
     if images.device.type != "cpu" or threads < 2:
         return _roi_align_chunk(images, boxes, size, sampling_ratio)
     # A forked child (a DataLoader worker) inherits the pool object but not its threads.
-    if _POOL is None or _POOL[0] != os.getpid() or _POOL[1]._max_workers < threads:
-        _POOL = (os.getpid(), ThreadPoolExecutor(max_workers=threads, thread_name_prefix="agcnn-crop"))
+    if _POOL is None or _POOL[0] != os.getpid() or _POOL[1] < threads:
+        if _POOL is not None and _POOL[0] == os.getpid():
+            _POOL[2].shutdown(wait=False)  # outgrown: more threads were asked for
+        _POOL = (os.getpid(), threads, ThreadPoolExecutor(max_workers=threads, thread_name_prefix="agcnn-crop"))
     chunks = zip(images.chunk(threads), boxes.chunk(threads), strict=True)
-    return torch.cat(list(_POOL[1].map(lambda chunk: _roi_align_chunk(*chunk, size, sampling_ratio), chunks)))
+    return torch.cat(list(_POOL[2].map(lambda chunk: _roi_align_chunk(*chunk, size, sampling_ratio), chunks)))
 
 
 def _roi_align_chunk(images, boxes, size, sampling_ratio):

@@ -42,6 +42,8 @@ class Variant:
         "source"  # "input": cut the crop from the global input (no zoom); "whole": no attention
     )
     tau: float | None = None  # None: the profile's rule (chosen on validation, or profile.tau)
+    tau_on: str | None = None  # None: the profile's; "hit_single": the rule on single-lesion films
+    crop_size: int | None = None  # the local branch's input; None: the profile's
     paper: tuple[float, float, float] | None = None  # the paper's global/local/fusion mean AUC
 
     @property
@@ -54,8 +56,27 @@ JOINT = Variant("all jointly", joint=True, paper=(0.847, 0.815, 0.849))
 CROP_FROM_INPUT = Variant("crop from the input", crop_from="input")
 # Not in the paper: the local branch sees the whole film at the crop's resolution. What the
 # paper's local branch gains over this is the attention's own share of the gain; the rest is
-# the extra resolution (the zoom) alone.
+# what stage II brings without a box: the extra resolution, and the extra epochs of a local
+# branch that starts from the trained global one.
 NO_ATTENTION = Variant("no attention: the whole film", crop_from="whole")
+# The equal-budget control (benchmarks/control_no_attention.py): the paper feeds both branches
+# the same number of pixels, so the attention's share shows against a whole film at that size.
+TIGHT_BOX = "tight box: tau on single-lesion films"
+
+
+def attention_controls(profile: Profile) -> tuple[Variant, ...]:
+    """The attention crop against the whole film, at the profile's crop size and at the global
+    input's size (the paper's setting), with the box of the profile's tau rule and the tighter
+    box of the rule on single-lesion films."""
+    same = profile.geometry.crop
+    return (
+        NO_ATTENTION,
+        Variant(TIGHT_BOX, tau_on="hit_single"),
+        Variant(f"{TIGHT_BOX}, crop {same} px", tau_on="hit_single", crop_size=same),
+        Variant(f"no attention: the whole film at {same} px", crop_from="whole", crop_size=same),
+    )
+
+
 TAU_LOW = Variant("tau = 0.3", tau=0.3, paper=(0.841, 0.822, 0.859))
 TAU_HIGH = Variant("tau = 0.9", tau=0.9, paper=(0.841, 0.751, 0.863))
 VARIANTS = (PAPER, JOINT, CROP_FROM_INPUT, NO_ATTENTION, TAU_LOW, TAU_HIGH)
@@ -100,10 +121,15 @@ def ablation_plan(profile: Profile) -> AblationPlan:
 
 
 def variant_profile(profile: Profile, variant: Variant, plan: AblationPlan) -> Profile:
-    """`profile` with the variant's tau and the plan's stage lengths (the lr drop scaled along)."""
+    """`profile` with the variant's tau, tau rule and crop size, and the plan's stage lengths
+    (the lr drop scaled along)."""
     changes: dict = {}
     if variant.tau is not None:
         changes.update(tau=variant.tau, choose_tau=False)
+    if variant.tau_on is not None:
+        changes.update(tau_on=variant.tau_on)
+    if variant.crop_size is not None:
+        changes.update(crop_size=variant.crop_size)
     if plan.epochs:
         stages = {}
         for name, settings in profile.stages.items():

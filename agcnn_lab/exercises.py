@@ -260,13 +260,14 @@ def check_box(answer, tau: float = EXAMPLE_TAU) -> bool:
 # --- 03_crop_threshold ---------------------------------------------------------------------
 
 
-def check_tau(answer, sweep: pd.DataFrame, min_hit: float) -> bool:
-    """03: the highest tau whose box still holds `min_hit` of the validation lesions."""
+def check_tau(answer, sweep: pd.DataFrame, min_hit: float, on: str = "hit") -> bool:
+    """03: the highest tau whose box still holds `min_hit` of the validation lesions (the
+    sweep's column `on`: "hit", every lesion, or "hit_single", the lesions alone on their film)."""
     from .evaluate.tau_sweep import choose_tau
 
     if _unanswered(answer):
         return False
-    truth = choose_tau(sweep, min_hit)
+    truth = choose_tau(sweep, min_hit, on=on)
     value = _number(answer)
     if value is None:
         return _verdict(False, "", f"expected a tau between 0 and 1, got {answer!r}.")
@@ -275,8 +276,8 @@ def check_tau(answer, sweep: pd.DataFrame, min_hit: float) -> bool:
     row = sweep.loc[(sweep["tau"] - value).abs().idxmin()]
     if abs(row["tau"] - value) > 1e-6:
         return _verdict(False, "", f"choose one of the swept values {list(sweep['tau'])}.")
-    if row["hit"] < min_hit:
-        return _verdict(False, "", f"at tau = {value:g} the box holds only {row['hit']:.0%} of the lesions (< {min_hit:.0%}).")
+    if row[on] < min_hit:
+        return _verdict(False, "", f"at tau = {value:g} the box holds only {row[on]:.0%} of the lesions (< {min_hit:.0%}).")
     return _verdict(False, "", f"tau = {value:g} keeps enough lesions, but a higher tau does too, with a smaller box.")
 
 

@@ -117,7 +117,7 @@ def train_run(
         if stage == "local" and profile.choose_tau and data.boxes is not None:
             sweep = validation_tau_sweep(model, data, profile, device)
             sweep.to_csv(out / "tau_sweep.csv", index=False)
-            model.attention.tau = choose_tau(sweep, profile.min_hit)
+            model.attention.tau = choose_tau(sweep, profile.min_hit, on=profile.tau_on)
         began = time.perf_counter()
         histories[stage] = train_stage(stage, model, data, profile, out, device, progress).history
         seconds[stage] = time.perf_counter() - began

@@ -14,6 +14,9 @@ from dataclasses import dataclass, field, replace
 
 from .data.geometry import InputGeometry
 
+# The columns of the tau sweep that choose_tau may read (evaluate.tau_sweep).
+TAU_RULES = ("hit", "hit_single")
+
 
 @dataclass(frozen=True)
 class StageSettings:
@@ -45,6 +48,10 @@ class Profile:
     crop_size: int  # the local branch's input
     choose_tau: bool = False  # pick tau on validation from the tau sweep (needs lesion boxes)
     min_hit: float = 0.85  # ... as the highest tau whose box holds this share of lesions
+    # ... counted over every lesion ("hit": the box must hold all of a film's findings, which the
+    # local branch classifies) or over the lesions alone on their film ("hit_single": does the
+    # box find THE lesion; evaluate.localisation explains the difference)
+    tau_on: str = "hit"
     upsample: bool = False  # threshold the heatmap upsampled to the input (else on its grid)
     backbone_options: dict = field(default_factory=dict)  # e.g. {"width": 16} for "tiny"
     local_from_global: bool = False  # start the local branch as a copy of the trained global one
@@ -54,6 +61,10 @@ class Profile:
     workers: int = 2
     amp: bool = False  # autocast + channels_last, on CUDA only
     eval_batch_size: int = 128
+
+    def __post_init__(self):
+        if self.tau_on not in TAU_RULES:
+            raise ValueError(f"Profile {self.name!r}: tau_on must be one of {', '.join(TAU_RULES)}, got {self.tau_on!r}")
 
     def stage(self, name: str) -> StageSettings:
         return self.stages[name]
@@ -94,9 +105,11 @@ PROFILES: dict[str, Profile] = {
     #   224 px is of the 1024-px film); the local input is 160 px (the paper: the same size
     #   for both), because the heatmaps of a small net trained from scratch mark lesions
     #   loosely and the validation rule keeps boxes of most of the image (tau 0.2, 83% of
-    #   the film): without the larger crop the local branch would see nothing finer. This
-    #   asymmetry, not the box, is what the local gain comes from on this profile
-    #   (benchmarks/control_no_attention.py, BENCHMARKS.md);
+    #   the film): without the larger crop the local branch would see nothing finer. The
+    #   local gain on this profile is not the box's: benchmarks/control_no_attention.py
+    #   takes it apart (BENCHMARKS.md): most of it is the local branch's 20 more epochs
+    #   from the global branch's weights (which is still learning when its 40 stop), a
+    #   little the larger crop, and the box itself costs AUC;
     # - tau is the highest one whose box holds 85% of the validation lesions (the phantom
     #   has boxes for every lesion), the mask thresholded on the upsampled heatmap;
     # - 40 / 20 / 5 epochs (global / local / fusion) with the lr divided by 10 after 30 / 15 / 4.

@@ -2,11 +2,18 @@
 
     .venv/bin/python benchmarks/control_no_attention.py [--base runs/demo] [--profile cpu]
 
-Next to a finished run (`make demo` writes runs/demo), trains the NO_ATTENTION variant at the
-run's full length: stage I is the run's own, stage II feeds the local branch the WHOLE source
-at the crop's size (same pixels per film as the paper's crop, no heatmap), stage III fuses as
-usual. The local branch of the run minus this one is what the attention adds beyond a sharper
-view of the whole film. Resumable like any run (base/ablations/no-attention-the-whole-film).
+Next to a finished run (`make demo` writes runs/demo), trains the controls of
+`agcnn_lab.ablations.attention_controls` at the run's full length; each starts from the run's
+stage I and trains stages II and III again with one change:
+
+- no attention: the local branch sees the WHOLE source at the crop's size (no heatmap);
+- tight box: tau chosen by the pointing game on single-lesion validation films, not on every
+  lesion (a smaller box, a stronger zoom; lesions elsewhere on the film are cut away);
+- the same two at the global input's size (the paper feeds both branches 224 px): the
+  attention's share at an equal pixel budget, free of the cpu profile's larger crop.
+
+The local branch of a run minus its whole-film twin is what the attention adds beyond a sharper
+view of the film. Resumable like any run (base/ablations/<variant>/); prints a markdown table.
 """
 
 from __future__ import annotations
@@ -15,8 +22,9 @@ import argparse
 import json
 from pathlib import Path
 
-from agcnn_lab.ablations import NO_ATTENTION, AblationPlan, run_variant
-from agcnn_lab.data.classes import CLASSES
+import pandas as pd
+
+from agcnn_lab.ablations import AblationPlan, attention_controls, run_variant, variant_profile
 from agcnn_lab.device import pick_device
 from agcnn_lab.experiment import load_data
 from agcnn_lab.profiles import get_profile
@@ -34,34 +42,47 @@ def main() -> None:
         raise SystemExit(
             f"{metrics_file}: not found; run `agcnn-lab demo --profile {profile.name} --out {args.base}` first"
         )
-    paper_run = json.loads(metrics_file.read_text())
+    base_run = json.loads((args.base / "run.json").read_text())
+    rows = [row("the run (paper's crop)", profile.crop_size, "source", base_run["tau"], args.base, json.loads(metrics_file.read_text()))]
     data = load_data("phantom", profile)
-    _, control = run_variant(
-        NO_ATTENTION, profile, data, args.base, pick_device(), AblationPlan((NO_ATTENTION,))
-    )
-    rows = [("mean over 14", "mean_auc")] + [
-        (c, c) for c in SMALL_FINDINGS + tuple(c for c in CLASSES if c not in SMALL_FINDINGS)
-    ]
-    print(
-        f"Test AUC, profile {profile.name}: the paper's attention crop ({args.base}) against the whole film at the crop's size\n"
-    )
-    print(
-        "| class | global | local: attention crop | local: whole film | fusion: attention | fusion: whole film |"
-    )
-    print("| --- | --- | --- | --- | --- | --- |")
-    for label, key in rows:
-        cells = [
-            auc(paper_run, "global", key),
-            auc(paper_run, "local", key),
-            auc(control, "local", key),
-            auc(paper_run, "fusion", key),
-            auc(control, "fusion", key),
-        ]
-        print(f"| {label} | " + " | ".join(f"{value:.3f}" for value in cells) + " |")
+    variants = attention_controls(profile)
+    plan = AblationPlan(variants)
+    for variant in variants:
+        run, metrics = run_variant(variant, profile, data, args.base, pick_device(), plan)
+        size = variant_profile(profile, variant, plan).crop_size
+        rows.append(row(variant.name, size, variant.crop_from, run.tau, run.out, metrics))
+    print(f"Test AUC, profile {profile.name}, global input {profile.geometry.crop} px; base run {args.base}\n")
+    print(markdown(pd.DataFrame(rows)))
 
 
-def auc(metrics: dict, branch: str, key: str) -> float:
-    return metrics[branch]["mean_auc"] if key == "mean_auc" else metrics[branch]["auc"][key]
+def row(name: str, crop_size: int, crop_from: str, tau: float, folder: Path, metrics: dict) -> dict:
+    """One line of the table: the local branch's input, its box, and the test AUCs."""
+    whole = crop_from == "whole"
+    return {
+        "local branch sees": name,
+        "px": crop_size,
+        "tau": "-" if whole else f"{tau:g}",
+        "box area": "whole film" if whole else box_area(folder, tau),
+        "global": metrics["global"]["mean_auc"],
+        "local": metrics["local"]["mean_auc"],
+        "fusion": metrics["fusion"]["mean_auc"],
+        "fusion - global": f"{metrics['fusion']['mean_auc'] - metrics['global']['mean_auc']:+.3f}",
+        **{f"local {c}": metrics["local"]["auc"][c] for c in SMALL_FINDINGS},
+    }
+
+
+def box_area(folder: Path, tau: float) -> str:
+    """The box's mean share of the film at `tau` on validation (from the run's tau sweep)."""
+    if not (folder / "tau_sweep.csv").is_file():
+        return "not swept"
+    sweep = pd.read_csv(folder / "tau_sweep.csv")
+    return f"{sweep.loc[(sweep['tau'] - tau).abs().idxmin(), 'area']:.0%}"
+
+
+def markdown(frame: pd.DataFrame) -> str:
+    cells = [[f"{v:.3f}" if isinstance(v, float) else str(v) for v in line] for line in frame.itertuples(index=False)]
+    lines = [list(frame.columns), ["---"] * len(frame.columns), *cells]
+    return "\n".join("| " + " | ".join(line) + " |" for line in lines)
 
 
 if __name__ == "__main__":

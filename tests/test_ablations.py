@@ -15,6 +15,7 @@ from agcnn_lab.ablations import (
     VARIANTS,
     AblationPlan,
     ablation_plan,
+    attention_controls,
     run_ablations,
     run_variant,
     train_subset,
@@ -53,6 +54,17 @@ def test_variant_profile():
     assert short.stage("local").epochs == 3
     assert short.stage("local").lr_drop_epoch == max(1, round(local.lr_drop_epoch * 3 / local.epochs))
     assert short.stage("global") == profile.stage("global")
+
+
+def test_attention_controls_pair_each_box_with_the_whole_film_at_its_size():
+    profile = get_profile("cpu")
+    controls = attention_controls(profile)
+    sizes = [(v.crop_from, v.tau_on, variant_profile(profile, v, AblationPlan(controls)).crop_size) for v in controls]
+    same = profile.geometry.crop
+    assert sizes == [("whole", None, profile.crop_size), ("source", "hit_single", profile.crop_size), ("source", "hit_single", same), ("whole", None, same)]
+    assert len({v.folder for v in controls}) == len(controls)
+    tight = variant_profile(profile, controls[2], AblationPlan(controls))
+    assert (tight.tau_on, tight.choose_tau, tight.crop_size) == ("hit_single", True, same)
 
 
 def test_train_subset(ci_data):

@@ -24,6 +24,9 @@ def test_table_per_class_and_missing_attention():
     assert table.loc["Nodule", "lesions"] == 2 and table.loc["Nodule", "hit"] == 0.5
     assert table.loc["Mass", "iobb"] == pytest.approx(1.0)
     assert table.loc["all", "hit"] == pytest.approx(2 / 3)
+    # a holds one lesion (hit), b two: only a's counts for the single-lesion pointing game.
+    assert table.loc["all", ["single", "hit_single"]].tolist() == [1, 1.0]
+    assert table.loc["Nodule", "single"] == 1 and np.isnan(table.loc["Mass", "hit_single"])
     with pytest.raises(ValueError, match="no attention box for 2 lesion image"):
         localisation_table(attention.iloc[:1], truth)
     with pytest.raises(ValueError, match="no image size"):

@@ -107,6 +107,11 @@ def test_tau_choice_follows_choose_tau(capsys):
     assert not ok and "higher tau" in out
     ok, out = _run(capsys, ex.check_tau, 0.42, sweep, 0.85)
     assert not ok and "swept values" in out
+    # The rule on single-lesion films reads its own column: there 0.7 is the answer.
+    single = sweep.assign(hit_single=[1.0, 1.0, 0.95, 0.9, 0.6])
+    assert _run(capsys, ex.check_tau, 0.7, single, 0.85, "hit_single")[0]
+    ok, out = _run(capsys, ex.check_tau, 0.9, single, 0.85, "hit_single")
+    assert not ok and "only 60%" in out
 
 
 def test_zoom(capsys):

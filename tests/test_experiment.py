@@ -44,7 +44,7 @@ def test_tau_was_chosen_on_validation_and_recorded(ci_run, ci_profile):
     run = json.loads((ci_run.out / "run.json").read_text())
     sweep = pd.read_csv(ci_run.out / "tau_sweep.csv")
     assert run["tau"] == ci_run.tau == ci_run.model.attention.tau
-    good = sweep[sweep["hit"] >= ci_profile.min_hit]
+    good = sweep[sweep[ci_profile.tau_on] >= ci_profile.min_hit]
     assert ci_run.tau == (good["tau"].max() if len(good) else sweep["tau"].min())
     assert run["sizes"]["test"] > 0 and run["profile"] == "ci"
 

@@ -39,3 +39,17 @@ def test_ablation_bars_and_paper_ticks():
     assert labels[1].startswith("crop from the input\n(tau 0.9, crop from input)")
     assert "0.750" in [t.get_text() for t in ax.texts]
     plt.close(fig)
+
+
+def test_tau_sweep_draws_the_single_lesion_pointing_game_when_the_sweep_has_it():
+    from agcnn_lab.figures.tau import plot_tau_sweep
+
+    sweep = pd.DataFrame({"tau": [0.3, 0.5], "area": [0.6, 0.3], "hit": [0.9, 0.7], "iobb": [0.8, 0.6]})
+    labels = lambda fig: [line.get_label() for line in fig.axes[0].get_lines()]  # noqa: E731
+    without = plot_tau_sweep(sweep, chosen=0.3)
+    with_single = plot_tau_sweep(sweep.assign(hit_single=[1.0, 0.8]), chosen=0.3)
+    assert "... on single-lesion films" not in labels(without)
+    assert "... on single-lesion films" in labels(with_single)
+    single = next(line for line in with_single.axes[0].get_lines() if line.get_label() == "... on single-lesion films")
+    assert list(single.get_ydata()) == [1.0, 0.8]
+    plt.close("all")

@@ -37,5 +37,6 @@ def test_report_of_a_ci_run(ci_run, ci_data, ci_profile):
         assert f"({figure})" in text
     # The checks do not isolate the attention; the report says so and names the control.
     side, crop_side = ci_profile.geometry.crop, ci_profile.crop_size
-    assert f"sees its box at {crop_side} px" in text and f"whole film at {side} px" in text
+    assert f"at {crop_side} px cut from the" in text and f"sees the film at {side} px" in text
+    assert "mixes the extra training, the extra pixels and the box" in text
     assert "benchmarks/control_no_attention.py" in text

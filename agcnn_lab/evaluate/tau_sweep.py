@@ -2,12 +2,15 @@
 
     maps = global_heatmaps(model, loader, device)              # heatmaps once, every tau after
     sweep = tau_sweep(maps, data.boxes, entries, taus=TAUS)    # tau, area, hit, iobb, lesions
-    tau = choose_tau(sweep, min_hit=0.85)
+    tau = choose_tau(sweep, min_hit=0.85)                      # or on="hit_single"
 
 A high tau keeps only the hottest cells: a small box, a strong zoom, but the lesion may fall
 outside. A low tau keeps much of the image: the lesion is inside, but the local branch sees
 little more than the global one. `choose_tau` takes the highest tau whose box still holds the
-lesion centre for `min_hit` of the validation lesions.
+lesion centre for `min_hit` of the validation lesions: of every lesion (`hit`, the default: the
+local branch classifies every finding of the film, so its box should hold them all), or of the
+lesions alone on their film (`hit_single`: does the box find THE lesion; one box cannot hold
+lesions in both lungs, evaluate.localisation says more).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import torch
 
 from ..attention import attention_boxes, heatmap, upsample_heatmap
 from ..data.geometry import input_boxes_to_source
-from .localisation import box_scores
+from .localisation import box_scores, single_lesion
 
 TAUS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
@@ -63,7 +66,8 @@ def tau_sweep(
     upsample: bool = False,
     min_size: float | None = None,
 ) -> pd.DataFrame:
-    """Per tau: mean box area (fraction of the input), pointing game and IoBB over the lesions."""
+    """Per tau: mean box area (fraction of the input), pointing game and IoBB over the lesions,
+    and the pointing game over the lesions alone on their image (`hit_single`, of `single`)."""
     names = entries["image"].to_numpy()[maps.indices]
     lesions = truth[truth["image"].isin(set(names))]
     if lesions.empty:
@@ -71,6 +75,7 @@ def tau_sweep(
     row_of = {name: i for i, name in enumerate(names)}
     rows = lesions["image"].map(row_of).to_numpy()
     gt = lesions[["x0", "y0", "x1", "y1"]].to_numpy()
+    alone = single_lesion(lesions["image"])
     records = []
     for tau in taus:
         boxes = source_boxes(maps, tau, upsample, min_size)
@@ -78,11 +83,24 @@ def tau_sweep(
         window = (frames[:, 2] - frames[:, 0]) * (frames[:, 3] - frames[:, 1])
         area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]) / window
         scores = box_scores(boxes[rows], gt)
-        records.append({"tau": tau, "area": float(area.mean()), "hit": float(scores["hit"].mean()), "iobb": float(scores["iobb"].mean()), "lesions": len(gt)})
+        records.append(
+            {
+                "tau": tau,
+                "area": float(area.mean()),
+                "hit": float(scores["hit"].mean()),
+                "iobb": float(scores["iobb"].mean()),
+                "lesions": len(gt),
+                "hit_single": float(scores["hit"][alone].mean()) if alone.any() else float("nan"),
+                "single": int(alone.sum()),
+            }
+        )
     return pd.DataFrame(records)
 
 
-def choose_tau(sweep: pd.DataFrame, min_hit: float = 0.85) -> float:
-    """The highest tau whose pointing game reaches `min_hit` (the lowest tau if none does)."""
-    good = sweep[sweep["hit"] >= min_hit]
+def choose_tau(sweep: pd.DataFrame, min_hit: float = 0.85, on: str = "hit") -> float:
+    """The highest tau whose pointing game `on` (a column of the sweep) reaches `min_hit`
+    (the lowest tau if none does)."""
+    if on not in sweep:
+        raise ValueError(f"the tau sweep has no column {on!r} (columns: {', '.join(sweep.columns)})")
+    good = sweep[sweep[on] >= min_hit]
     return float(good["tau"].max() if len(good) else sweep["tau"].min())

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field, replace
 
 from .data.geometry import InputGeometry
 
-# The columns of the tau sweep that choose_tau may read (evaluate.tau_sweep).
-TAU_RULES = ("hit", "hit_single")
+# The columns of the tau sweep that choose_tau may read (evaluate.tau_sweep), and what each counts.
+TAU_RULES = {"hit": "every lesion counted", "hit_single": "counted on the films with a single lesion"}
 
 
 @dataclass(frozen=True)

@@ -18,13 +18,11 @@ import pandas as pd
 
 from .data.classes import CLASSES
 from .evaluate.paper import comparison_table, paper_table
+from .profiles import TAU_RULES
 
 FUSION_GAIN_GOAL = 0.03  # fusion mean AUC - global mean AUC on the test split
 POINTING_GOAL = 0.80  # share of localised test lesions whose centre lies in the attention box
 SMALL_FINDINGS = ("Nodule", "Mass")  # the localised findings the zoom-in exists for
-
-
-_TAU_RULES = {"hit": "every lesion counted", "hit_single": "counted on the films with a single lesion"}
 
 
 @dataclass
@@ -115,7 +113,7 @@ def write_report(experiment, data, profile, seconds_total: float | None = None) 
         "",
         "The paper's numbers are on the real ChestX-ray14; they are a reference point, not a target for a phantom.",
         "",
-        _markdown(comparison_table(metrics, label="this run").round(3)),
+        markdown_table(comparison_table(metrics, label="this run").round(3)),
         "",
     ]
     checks = result_checks(metrics, experiment.localisation)
@@ -123,7 +121,7 @@ def write_report(experiment, data, profile, seconds_total: float | None = None) 
         lines += ["## The result the method exists for", ""]
         lines += [f"- {'PASS' if c.passed else 'FAIL'}: {c.name} ({c.detail})" for c in checks]
         lines += ["", _attention_caveat(profile), ""]
-    lines += ["## Per-class test AUC", "", _markdown(class_table(metrics, _paper_backbone(profile)).round(3)), ""]
+    lines += ["## Per-class test AUC", "", markdown_table(class_table(metrics, _paper_backbone(profile)).round(3)), ""]
     lines += ["![per-class AUC](class_aucs.png)", "", "![ROC curves](roc.png)", ""]
     if experiment.localisation is not None:
         lines += [
@@ -133,7 +131,7 @@ def write_report(experiment, data, profile, seconds_total: float | None = None) 
             "single, hit_single: the lesions alone on their film, and their pointing game (one box a film cannot "
             "hold findings in both lungs: hit_single is whether the box finds THE lesion).",
             "",
-            _markdown(experiment.localisation.round(3)),
+            markdown_table(experiment.localisation.round(3)),
             "",
         ]
     if "attention.png" in figures:
@@ -143,9 +141,9 @@ def write_report(experiment, data, profile, seconds_total: float | None = None) 
             "## Choosing tau on the validation split",
             "",
             f"The highest tau whose box still holds >= {profile.min_hit:.0%} of the validation lesions "
-            f"({_TAU_RULES.get(profile.tau_on, profile.tau_on)}): **{experiment.tau:g}**.",
+            f"({TAU_RULES[profile.tau_on]}): **{experiment.tau:g}**.",
             "",
-            _markdown(experiment.sweep.round(3).set_index("tau")),
+            markdown_table(experiment.sweep.round(3).set_index("tau")),
             "",
             "![tau sweep](tau_sweep.png)",
             "",
@@ -188,7 +186,7 @@ def _paper_backbone(profile) -> str:
     return "densenet121" if profile.backbone.startswith("densenet") else "resnet50"
 
 
-def _markdown(frame: pd.DataFrame) -> str:
+def markdown_table(frame: pd.DataFrame) -> str:
     """A pipe table without the optional `tabulate` dependency."""
     frame = frame.reset_index()
     header = "| " + " | ".join(map(str, frame.columns)) + " |"

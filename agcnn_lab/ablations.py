@@ -181,7 +181,9 @@ def run_variant(
         _reuse(base, out, ("global", "local", "fusion") if same_as_base else ("global",))
     vprofile = variant_profile(profile, variant, plan)
     train_data = train_subset(data, plan.train_fraction, profile.seed)
-    run = train_run(vprofile, train_data, out, device, joint=variant.joint, crop_from=variant.crop_from, progress=progress)
+    run = train_run(
+        vprofile, train_data, out, device, joint=variant.joint, crop_from=variant.crop_from, progress=progress, control=False
+    )
     # The test split only (no validation predictions, no predictions.csv): a variant is a row of
     # a table, and on a CPU every pass over the data counts.
     test = predict_split(run.model, data, vprofile, "test", device, progress=progress)

@@ -4,6 +4,13 @@
     data = load_data("phantom", profile)
     run = run_experiment(profile, data, out="runs/demo")
     run.metrics["fusion"]["mean_auc"]
+    run.metrics["attention_effect"]["local"]["mean"]   # crop minus whole film, with its ci95
+
+Besides G -> L -> F, every run trains the whole-film control by default (`control=False` skips
+it): a twin of stages II and III whose local branch is fed the whole film at the crop's size,
+from the same start, with the same epochs, seed and augmentation (out/whole_film/). Its
+branches are `local_whole_film` and `fusion_whole_film`; the test AUC of the crop's branches
+minus theirs, with a paired bootstrap interval, is the attention's own effect.
 
 Everything a result rests on is written to `out`: the stages' checkpoints and logs,
 `run.json` (profile, tau, device, times), `tau_sweep.csv`, `predictions.csv` (test and val,
@@ -18,11 +25,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import torch
 
 from .data.bundle import DataBundle, chestmnist_data, nih_data, phantom_data
 from .device import describe_device, pick_device
+from .evaluate.attention_effect import CONTROLS, attention_effect
+from .evaluate.fixed_box import pointing_against_fixed_box
 from .evaluate.localisation import localisation_table
 from .evaluate.predict import (
     Predictions,
@@ -38,6 +48,7 @@ from .train.loop import load_best
 from .train.stages import make_loader, train_stage
 
 DATA_KINDS = ("phantom", "nih", "chestmnist")
+CONTROL_DIR = "whole_film"  # the control's stages II and III, inside the run folder
 
 
 def build_model(profile: Profile, tau: float | None = None, crop_from: str = "source") -> AGCNN:
@@ -80,6 +91,7 @@ class TrainedRun:
     seconds: dict
     crop_from: str = "source"
     joint: bool = False
+    control: AGCNN | None = None  # the whole-film twin (model.whole_film_control()), trained
 
 
 @dataclass
@@ -98,44 +110,57 @@ def train_run(
     crop_from: str = "source",
     progress: bool = True,
     until: str | None = None,
+    control: bool = True,
 ) -> TrainedRun:
     """The three stages (or the joint variant), resuming whatever `out` holds; tau is chosen
     on the validation split after stage I when the profile asks for it. Writes run.json.
+
+    `control` also trains the whole-film control's stages II and III (three-stage runs with
+    the crop cut from the source only) in out/whole_film/.
 
     `until` ("global" or "local") stops after that stage, without writing run.json: the
     notebooks train one stage each, in the same order and with the same tau rule as here."""
     if until not in (None, "global", "local", "fusion") or (until and joint):
         raise ValueError(f"until must be None, 'global', 'local' or 'fusion' (three-stage runs only), got {until!r}")
+    control = control and not joint and crop_from == "source" and until is None
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     device = device or pick_device()
     torch.manual_seed(profile.seed)
     model = build_model(profile, crop_from=crop_from).to(device)
-    seconds, histories, sweep = {}, {}, None
+    seconds, histories, sweep, twin = {}, {}, None, None
     stages = ("joint",) if joint else ("global", "local", "fusion")
     for stage in stages:
         if stage == "local" and profile.choose_tau and data.boxes is not None:
             sweep = validation_tau_sweep(model, data, profile, device)
             sweep.to_csv(out / "tau_sweep.csv", index=False)
             model.attention.tau = choose_tau(sweep, profile.min_hit, on=profile.tau_on)
+        if stage == "local" and control:
+            twin = model.whole_film_control()  # now, before stage II: the same start as the crop's
         began = time.perf_counter()
         histories[stage] = train_stage(stage, model, data, profile, out, device, progress).history
         seconds[stage] = time.perf_counter() - began
         if stage == until and stage != "fusion":
             return TrainedRun(out, model, model.attention.tau, sweep, histories, seconds, crop_from, joint)
+    if twin is not None:
+        for stage in ("local", "fusion"):
+            began = time.perf_counter()
+            histories[f"{stage}_{CONTROL_DIR}"] = train_stage(stage, twin, data, profile, out / CONTROL_DIR, device, progress).history
+            seconds[f"{stage}_{CONTROL_DIR}"] = time.perf_counter() - began
     run = {
         "profile": profile.name,
         "data": data.name,
         "tau": model.attention.tau,
         "crop_from": crop_from,
         "joint": joint,
+        "control": CONTROL_DIR if twin is not None else None,
         "device": describe_device(device),
         "seconds": seconds,
         "sizes": {p: len(data.entries(p)) for p in data.parts},
         "settings": dataclasses.asdict(profile),
     }
     (out / "run.json").write_text(json.dumps(run, indent=1, default=str))
-    return TrainedRun(out, model, model.attention.tau, sweep, histories, seconds, crop_from, joint)
+    return TrainedRun(out, model, model.attention.tau, sweep, histories, seconds, crop_from, joint, twin)
 
 
 def validation_tau_sweep(model, data: DataBundle, profile: Profile, device: torch.device) -> pd.DataFrame:
@@ -162,8 +187,15 @@ def load_run(out: str | Path, profile: Profile, device: torch.device | None = No
     for stage, parts in modules.items():
         load_best(out / f"stage_{stage}", parts, device)
         histories[stage] = json.loads((out / f"stage_{stage}" / "log.json").read_text())
+    twin = None
+    if run.get("control"):
+        twin = model.whole_film_control()
+        for stage, parts in {"local": {"local_branch": twin.local_branch}, "fusion": {"fusion": twin.fusion}}.items():
+            folder = out / run["control"] / f"stage_{stage}"
+            load_best(folder, parts, device)
+            histories[f"{stage}_{run['control']}"] = json.loads((folder / "log.json").read_text())
     sweep = pd.read_csv(out / "tau_sweep.csv") if (out / "tau_sweep.csv").is_file() else None
-    return TrainedRun(out, model, run["tau"], sweep, histories, run["seconds"], run["crop_from"], run["joint"])
+    return TrainedRun(out, model, run["tau"], sweep, histories, run["seconds"], run["crop_from"], run["joint"], twin)
 
 
 def evaluate_run(run: TrainedRun, data: DataBundle, profile: Profile, device: torch.device | None = None, progress: bool = True) -> Experiment:
@@ -171,12 +203,13 @@ def evaluate_run(run: TrainedRun, data: DataBundle, profile: Profile, device: to
     localisation.csv (when the data has boxes)."""
     device = device or pick_device()
     began = time.perf_counter()
-    test = evaluate_split(run.model, data, profile, "test", device, progress)
-    val = evaluate_split(run.model, data, profile, "val", device, progress)
+    test = evaluate_split(run.model, data, profile, "test", device, progress, run.control)
+    val = evaluate_split(run.model, data, profile, "val", device, progress, run.control)
     metrics = branch_metrics(test, seed=profile.seed)
+    if run.control is not None:
+        metrics["attention_effect"] = attention_effect(test.labels, test.probs, seed=profile.seed)
     frames = [predictions_frame(test, data.entries("test"), "test"), predictions_frame(val, data.entries("val"), "val")]
     pd.concat(frames, ignore_index=True).to_csv(run.out / "predictions.csv", index=False, float_format="%.9g")
-    (run.out / "metrics.json").write_text(json.dumps(metrics, indent=1))
     localisation = None
     if data.boxes is not None:
         attention = attention_frame(test, data.entries("test"))
@@ -184,8 +217,15 @@ def evaluate_run(run: TrainedRun, data: DataBundle, profile: Profile, device: to
         if len(truth):
             localisation = localisation_table(attention, truth)
             localisation.to_csv(run.out / "localisation.csv")
+            train_truth = data.boxes[data.boxes["image"].isin(set(data.entries("train")["image"]))]
+            if len(train_truth):
+                metrics["pointing"] = pointing_against_fixed_box(attention, truth, train_truth)
+    (run.out / "metrics.json").write_text(json.dumps(metrics, indent=1))
     seconds = {**run.seconds, "evaluate": time.perf_counter() - began}
-    return Experiment(run.out, run.model, run.tau, run.sweep, run.histories, seconds, run.crop_from, run.joint, test, metrics, localisation)
+    return Experiment(
+        run.out, run.model, run.tau, run.sweep, run.histories, seconds, run.crop_from, run.joint, run.control,
+        test, metrics, localisation,
+    )
 
 
 def run_experiment(
@@ -196,14 +236,25 @@ def run_experiment(
     joint: bool = False,
     crop_from: str = "source",
     progress: bool = True,
+    control: bool = True,
 ) -> Experiment:
     """Train (resuming whatever `out` holds), then evaluate on the test split."""
     device = device or pick_device()
-    run = train_run(profile, data, out, device, joint=joint, crop_from=crop_from, progress=progress)
+    run = train_run(profile, data, out, device, joint=joint, crop_from=crop_from, progress=progress, control=control)
     return evaluate_run(run, data, profile, device, progress)
 
 
-def evaluate_split(model, data: DataBundle, profile: Profile, part: str, device, progress: bool = True) -> Predictions:
+def evaluate_split(
+    model, data: DataBundle, profile: Profile, part: str, device, progress: bool = True, control: AGCNN | None = None
+) -> Predictions:
+    """Every branch's predictions on `part`; with `control`, also its local and fusion branches
+    under the names `local_whole_film` and `fusion_whole_film`."""
     dataset = data.dataset(part, profile, with_source=True)
     loader = make_loader(dataset, profile.eval_batch_size, profile, shuffle=False)
-    return predict(model, loader, device, amp=profile.amp, progress=progress)
+    result = predict(model, loader, device, amp=profile.amp, progress=progress)
+    if control is not None:
+        twin = predict(control, loader, device, branches=tuple(CONTROLS), amp=profile.amp, progress=progress)
+        if not np.array_equal(twin.indices, result.indices):
+            raise RuntimeError("the control was predicted on other images than the model")  # a loader bug
+        result.probs.update({CONTROLS[branch]: probs for branch, probs in twin.probs.items()})
+    return result

@@ -1,8 +1,10 @@
 """How much of the local branch's gain is the attention's own, and how much the zoom's resolution.
 
-    .venv/bin/python benchmarks/control_no_attention.py [--base runs/demo] [--profile cpu]
+    .venv/bin/python benchmarks/control_no_attention.py --base runs/scratch --profile cpu-scratch
 
-Next to a finished run (`make demo` writes runs/demo), trains the controls of
+Every run now trains the whole-film control at the crop's size itself (metrics.json's
+attention_effect); this script adds the controls a run does not train. Next to a finished run
+(`agcnn-lab demo --profile cpu-scratch --out runs/scratch`), it trains the controls of
 `agcnn_lab.ablations.attention_controls` at the run's full length; each starts from the run's
 stage I and trains stages II and III again with one change:
 
@@ -33,8 +35,8 @@ from agcnn_lab.report import SMALL_FINDINGS, markdown_table
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--base", type=Path, default=Path("runs/demo"))
-    parser.add_argument("--profile", default="cpu")
+    parser.add_argument("--base", type=Path, default=Path("runs/scratch"))
+    parser.add_argument("--profile", default="cpu-scratch")
     args = parser.parse_args()
     profile = get_profile(args.profile)
     metrics_file = args.base / "metrics.json"

@@ -9,7 +9,10 @@ import torch
 
 from agcnn_lab.data import CLASSES
 from agcnn_lab.evaluate import mean_auc
-from agcnn_lab.experiment import evaluate_run, load_data, load_run
+from agcnn_lab.evaluate.auc import per_class_auc
+from agcnn_lab.experiment import evaluate_run, load_data, load_run, train_run
+
+BRANCHES = ("global", "local", "fusion", "local_whole_film", "fusion_whole_film")
 
 
 def test_run_writes_every_file(ci_run):
@@ -19,6 +22,8 @@ def test_run_writes_every_file(ci_run):
     for stage in ("global", "local", "fusion"):
         for name in ("best.pt", "last.pt", "log.csv", "log.json"):
             assert (out / f"stage_{stage}" / name).is_file(), (stage, name)
+    for stage in ("local", "fusion"):  # the whole-film control's stages II and III
+        assert (out / "whole_film" / f"stage_{stage}" / "best.pt").is_file(), stage
 
 
 def test_predictions_csv_lets_anyone_recompute_the_metrics(ci_run, ci_data):
@@ -26,10 +31,10 @@ def test_predictions_csv_lets_anyone_recompute_the_metrics(ci_run, ci_data):
     assert list(predictions.columns[:3]) == ["image", "split", "branch"]
     assert [c for c in predictions.columns if c in CLASSES] == list(CLASSES)
     assert [c for c in predictions.columns if c.startswith("true_")] == [f"true_{c}" for c in CLASSES]
-    assert set(predictions["split"]) == {"test", "val"} and set(predictions["branch"]) == {"global", "local", "fusion"}
+    assert set(predictions["split"]) == {"test", "val"} and set(predictions["branch"]) == set(BRANCHES)
     test_images = len(ci_data.entries("test"))
     metrics = json.loads((ci_run.out / "metrics.json").read_text())
-    for branch in ("global", "local", "fusion"):
+    for branch in BRANCHES:
         rows = predictions[(predictions["split"] == "test") & (predictions["branch"] == branch)]
         assert len(rows) == test_images
         truth = rows[[f"true_{c}" for c in CLASSES]].to_numpy()
@@ -53,8 +58,59 @@ def test_reloaded_run_gives_the_same_predictions(ci_run, ci_data, ci_profile):
     reloaded = load_run(ci_run.out, ci_profile, torch.device("cpu"))
     assert reloaded.tau == ci_run.tau
     again = evaluate_run(reloaded, ci_data, ci_profile, torch.device("cpu"), progress=False)
-    for branch in ("global", "local", "fusion"):
+    for branch in BRANCHES:
         assert np.allclose(again.test.probs[branch], ci_run.test.probs[branch], atol=1e-5)
+
+
+def test_metrics_hold_the_attention_effect_crop_minus_whole_film(ci_run):
+    metrics = json.loads((ci_run.out / "metrics.json").read_text())
+    effect = metrics["attention_effect"]
+    labels = ci_run.test.labels
+    for branch, control in (("local", "local_whole_film"), ("fusion", "fusion_whole_film")):
+        assert effect[branch]["mean"] == pytest.approx(metrics[branch]["mean_auc"] - metrics[control]["mean_auc"], abs=1e-9)
+        crop, whole = per_class_auc(labels, ci_run.test.probs[branch]), per_class_auc(labels, ci_run.test.probs[control])
+        for c in CLASSES:
+            if np.isfinite(crop[c]):
+                assert effect[branch]["auc"][c] == pytest.approx(crop[c] - whole[c], abs=1e-9)
+        low, high = effect[branch]["ci95"]
+        assert low <= effect[branch]["mean"] <= high
+
+
+def test_the_control_trains_from_the_same_start_for_the_same_epochs(tmp_path, ci_profile, ci_data, monkeypatch):
+    """Fairness: the crop's and the whole film's stage II start from the same local weights and
+    the same global branch, run the same epochs with the same learning rates, and differ in
+    the local branch's input only."""
+    import agcnn_lab.experiment as experiment
+
+    seen = []
+    real = experiment.train_stage
+
+    def recording(stage, model, *args, **kwargs):
+        if stage == "local":
+            seen.append((model, {k: v.clone() for k, v in model.local_branch.state_dict().items()}))
+        return real(stage, model, *args, **kwargs)
+
+    monkeypatch.setattr(experiment, "train_stage", recording)
+    run = train_run(ci_profile, ci_data, tmp_path, torch.device("cpu"), progress=False)
+    (crop_model, crop_start), (whole_model, whole_start) = seen
+    assert whole_model is run.control and crop_model is run.model
+    assert whole_model.global_branch is crop_model.global_branch
+    assert crop_start.keys() == whole_start.keys()
+    assert all(torch.equal(crop_start[k], whole_start[k]) for k in crop_start)
+    assert (crop_model.attention.crop_from, whole_model.attention.crop_from) == ("source", "whole")
+    assert crop_model.attention.crop_size == whole_model.attention.crop_size
+    for stage in ("local", "fusion"):
+        crop_log = run.histories[stage]
+        whole_log = run.histories[f"{stage}_whole_film"]
+        assert [(e["epoch"], e["lr"]) for e in crop_log] == [(e["epoch"], e["lr"]) for e in whole_log]
+        assert len(crop_log) == ci_profile.stage(stage).epochs
+    assert json.loads((tmp_path / "run.json").read_text())["control"] == "whole_film"
+
+
+def test_no_control_trains_only_the_three_stages(tmp_path, ci_profile, ci_data):
+    run = train_run(ci_profile, ci_data, tmp_path, torch.device("cpu"), progress=False, control=False)
+    assert run.control is None and not (tmp_path / "whole_film").exists()
+    assert json.loads((tmp_path / "run.json").read_text())["control"] is None
 
 
 def test_load_run_refuses_a_folder_without_training_and_another_profile(tmp_path, ci_run):

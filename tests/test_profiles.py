@@ -17,5 +17,16 @@ def test_an_unknown_tau_rule_is_refused_before_any_training():
 
 
 def test_an_unknown_profile_names_the_choices():
-    with pytest.raises(ValueError, match="unknown profile 'laptop'; choose one of ci, cpu, gpu"):
+    with pytest.raises(ValueError, match="unknown profile 'laptop'; choose one of ci, cpu, cpu-scratch, gpu"):
         get_profile("laptop")
+
+
+def test_an_unknown_phantom_preset_is_refused_before_any_data_is_made():
+    with pytest.raises(ValueError, match="phantom_preset must be one of v1, v2, got 'v3'"):
+        get_profile("ci").with_changes(phantom_preset="v3")
+
+
+def test_the_demo_starts_from_imagenet_and_the_scratch_profile_keeps_the_first_edition():
+    cpu, scratch = get_profile("cpu"), get_profile("cpu-scratch")
+    assert cpu.pretrained and cpu.backbone == "mobilenet_v2" and cpu.phantom_preset == "v2"
+    assert not scratch.pretrained and scratch.backbone == "tiny" and scratch.phantom_preset == "v1"

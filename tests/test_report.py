@@ -1,3 +1,5 @@
+import json
+
 import pandas as pd
 
 from agcnn_lab.report import FUSION_GAIN_GOAL, class_table, result_checks, write_report
@@ -12,13 +14,40 @@ def _metrics(global_auc, fusion_auc, nodule_local=0.8, nodule_global=0.6):
     return {"global": branch(global_auc, nodule_global), "local": branch(global_auc + 0.01, nodule_local), "fusion": branch(fusion_auc, nodule_local)}
 
 
+def _effect(local, nodule, fusion, low=None):
+    def difference(mean, nodule_d):
+        return {"mean": mean, "ci95": [mean - 0.01 if low is None else low, mean + 0.01], "auc": {"Nodule": nodule_d}, "ci95_auc": {"Nodule": [nodule_d - 0.02, nodule_d + 0.02]}}
+
+    return {"local": difference(local, nodule), "fusion": difference(fusion, 0.0)}
+
+
+def _pointing(hit_single, area, fixed):
+    return {"area": area, "hit": hit_single, "hit_single": hit_single, "lesions": 50, "single": 30,
+            "fixed_box": {"box": [0, 0, 0.5, 0.5], "hit": fixed, "hit_single": fixed}}
+
+
 def test_checks_pass_and_fail_on_the_stated_goals():
-    localisation = pd.DataFrame({"lesions": [10], "iou": [0.2], "iobb": [0.9], "hit": [0.9]}, index=["all"])
-    checks = result_checks(_metrics(0.70, 0.70 + FUSION_GAIN_GOAL + 0.001), localisation)
-    assert [c.passed for c in checks] == [True, True, True]
-    checks = result_checks(_metrics(0.70, 0.72, nodule_local=0.5), localisation.assign(hit=[0.7]))
-    assert [c.passed for c in checks] == [False, False, False]
-    assert "fusion 0.720 - global 0.700 = +0.020" in checks[0].detail
+    metrics = _metrics(0.70, 0.70 + FUSION_GAIN_GOAL + 0.001)
+    metrics["attention_effect"] = _effect(0.03, 0.06, 0.015)
+    metrics["pointing"] = _pointing(0.9, 0.3, 0.6)
+    checks = result_checks(metrics)
+    assert [c.passed for c in checks] == [True] * 6
+    assert [c.isolates_attention for c in checks] == [True, True, True, True, False, False]
+    metrics = _metrics(0.70, 0.72, nodule_local=0.5)
+    metrics["attention_effect"] = _effect(0.03, 0.04, 0.005, low=-0.001)  # CI touches 0: no pass
+    metrics["pointing"] = _pointing(0.9, 0.3, 0.95)  # a fixed box does better
+    checks = result_checks(metrics)
+    assert [c.passed for c in checks] == [False] * 6
+    assert "fusion 0.720 - global 0.700 = +0.020" in checks[4].detail
+    assert "not the attention's alone" in checks[4].line and "not the attention" not in checks[0].line
+    metrics["pointing"] = _pointing(0.9, 0.4, 0.5)  # a box too large
+    assert not result_checks(metrics)[3].passed
+
+
+def test_without_the_control_only_the_branch_comparisons_are_checked():
+    localisation = pd.DataFrame({"lesions": [10], "hit": [0.9], "single": [5], "hit_single": [0.9]}, index=["all"])
+    checks = result_checks(_metrics(0.70, 0.75), localisation)
+    assert [c.isolates_attention for c in checks] == [True, False, False]
 
 
 def test_class_table_has_the_papers_column():
@@ -39,4 +68,8 @@ def test_report_of_a_ci_run(ci_run, ci_data, ci_profile):
     side, crop_side = ci_profile.geometry.crop, ci_profile.crop_size
     assert f"at {crop_side} px cut from the" in text and f"sees the film at {side} px" in text
     assert "mixes the extra training, the extra pixels and the box" in text
-    assert "benchmarks/control_no_attention.py" in text
+    # ... and the whole-film control does: its section, from metrics.json.
+    metrics = json.loads((path.parent / "metrics.json").read_text())
+    assert "## The attention's own effect: the crop against the whole film" in text
+    assert f"{metrics['local_whole_film']['mean_auc']:.3f}" in text
+    assert "attention effect, local: crop - whole film" in text

@@ -62,16 +62,17 @@ class DataBundle:
 
 
 def phantom_root(profile: Profile) -> Path:
-    """Where the profile's PhantomCXR-14 lives by default: data/phantom-<profile>."""
+    """Where the profile's PhantomCXR-14 lives by default: data/phantom-<profile>-<preset>."""
     from ..paths import data_dir
 
-    return data_dir() / f"phantom-{profile.name}"
+    return data_dir() / f"phantom-{profile.name}-{profile.phantom_preset}"
 
 
 def phantom_data(profile: Profile, root: str | os.PathLike | None = None, progress: bool = True) -> DataBundle:
     """The embedded default: PhantomCXR-14 for this profile, generated and cached on first use."""
-    from .phantom import generate
+    from .phantom import difficulty_preset, generate
 
+    difficulty = difficulty_preset(profile.phantom_preset)
     if root is None:
         # The profile's own folder: generate() returns at once when it holds this profile's
         # set, and refuses (naming the folder) when it holds one made with other settings.
@@ -80,10 +81,11 @@ def phantom_data(profile: Profile, root: str | os.PathLike | None = None, progre
             profile.phantom_patients,
             size=profile.phantom_size,
             seed=profile.seed,
+            difficulty=difficulty,
         )
     elif not (Path(root) / ENTRIES_FILE).is_file():
         root = generate(
-            root, profile.phantom_patients, size=profile.phantom_size, seed=profile.seed
+            root, profile.phantom_patients, size=profile.phantom_size, seed=profile.seed, difficulty=difficulty
         )
     root = Path(root)
     return release_data(root, profile, name=f"PhantomCXR-14 ({profile.name})", progress=progress)

@@ -1,18 +1,27 @@
-"""Evaluation: AUCs with confidence intervals, localisation of the attention, the paper's table."""
+"""Evaluation: AUCs with confidence intervals and paired differences, localisation of the
+attention and its controls (the whole film, a fixed box), the paper's table."""
 
-from .auc import bootstrap_ci, mean_auc, per_class_auc, rank_auc
+from .attention_effect import attention_effect, effect_table
+from .auc import bootstrap_ci, mean_auc, paired_bootstrap_difference, per_class_auc, rank_auc
+from .fixed_box import best_fixed_box, fixed_box_scores, fixed_box_sweep
 from .localisation import box_scores, localisation_table, normalise_boxes
 from .paper import BRANCHES, PAPER_TAU_SWEEP, comparison_table, paper_table
 
 __all__ = [
     "BRANCHES",
     "PAPER_TAU_SWEEP",
+    "attention_effect",
+    "best_fixed_box",
     "bootstrap_ci",
     "box_scores",
     "comparison_table",
+    "effect_table",
+    "fixed_box_scores",
+    "fixed_box_sweep",
     "localisation_table",
     "mean_auc",
     "normalise_boxes",
+    "paired_bootstrap_difference",
     "paper_table",
     "per_class_auc",
     "rank_auc",

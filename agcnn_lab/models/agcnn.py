@@ -7,6 +7,7 @@ both frozen), so each is reachable on its own: `global_branch`, `attend`, `local
     out = model(images, sources, frames)     # images (B, 1, 224, 224), sources uint8 (B, 1, 512, 512)
     out.global_logits, out.local_logits, out.fusion_logits   # (B, 14) each, before the sigmoid
     out.boxes, out.heatmaps                                  # (B, 4) input pixels, (B, 7, 7)
+    control = model.whole_film_control()     # the same model, the local branch fed the whole film
 """
 
 from __future__ import annotations
@@ -86,10 +87,31 @@ class AGCNN(nn.Module):
         `features` are the global branch's maps for `images`; when None the global branch runs
         here, without gradients (nothing flows back through the attention crop anyway).
         """
+        if features is None and self.attention.crop_from == "whole":
+            # The whole film needs no heatmap: spare the global branch's forward pass.
+            return self.attention.from_heatmaps(images.new_zeros(len(images), 1, 1), images, sources, frames)
         if features is None:
             with torch.no_grad():
                 features = self.global_branch(images).features
         return self.attention(features, images, sources, frames)
+
+    def whole_film_control(self) -> AGCNN:
+        """The attention's control: a copy of this model whose local branch is fed the whole film
+        (the global input's window, cut from the source at the crop's size) instead of the box.
+
+        It shares this model's global branch (the same module: frozen in stages II and III, it
+        is the same for both) and starts with copies of the local branch and fusion head as they
+        are now: made before stage II, the two local branches start from the same weights, so
+        that after the same training the difference between them is the box's alone.
+        """
+        control = copy.deepcopy(self)
+        control.global_branch = self.global_branch
+        a = self.attention
+        control.attention = AttentionCrop(
+            tau=a.tau, reduce=a.reduce, threshold=a.threshold, upsample=a.upsample, crop_size=a.crop_size,
+            crop_from="whole", min_size=a.min_size, sampling_ratio=a.sampling_ratio,
+        )
+        return control
 
     def fuse(self, global_out: BranchOutput, local_out: BranchOutput) -> torch.Tensor:
         """Fusion logits from the two branches' pooled vectors (concatenated, global first)."""

@@ -6,7 +6,7 @@ weights through its weights API, or a local file); "tiny" is a small CNN for CPU
     backbone = create_backbone("resnet50", pretrained=True)   # or weights_path="resnet50.pth"
     features = backbone(torch.rand(2, 1, 224, 224))            # (2, 2048, 7, 7)
     backbone.num_features, backbone.stride                     # 2048, 32
-    list_backbones()                                           # ['densenet121', 'resnet18', ...]
+    list_backbones()                                           # ['densenet121', 'mobilenet_v2', ...]
 """
 
 from __future__ import annotations
@@ -73,6 +73,37 @@ class DenseNetTrunk(nn.Module):
         return F.relu(self.features(x), inplace=False)
 
 
+class MobileNetV2Trunk(nn.Module):
+    """torchvision's MobileNetV2 `features`: inverted residual blocks ending in the 1280-channel
+    1x1 convolution and its ReLU6, so the maps are non-negative (and capped at 6).
+
+    output_stride=16 turns the last stride-2 block into stride 1 and dilates the 3x3 depthwise
+    convolutions after it (as DeepLab does), which doubles the side of the feature grid, and so
+    of the heatmap the attention box is cut from, without changing a single weight.
+    """
+
+    def __init__(self, mobilenet: torchvision.models.MobileNetV2, output_stride: int = 32):
+        super().__init__()
+        if output_stride not in (16, 32):
+            raise ValueError(f"mobilenet_v2: output_stride must be 16 or 32, got {output_stride!r}")
+        self.features = mobilenet.features
+        if output_stride == 16:
+            _dilate_after_last_downsampling(self.features)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.features(x)
+
+
+def _dilate_after_last_downsampling(features: nn.Sequential) -> None:
+    """Stride 1 for the last stride-2 convolution; dilation 2 for the 3x3 convolutions after it."""
+    convs = [m for m in features.modules() if isinstance(m, nn.Conv2d)]
+    last = max(i for i, conv in enumerate(convs) if conv.stride == (2, 2))
+    convs[last].stride = (1, 1)
+    for conv in convs[last + 1 :]:
+        if conv.kernel_size == (3, 3):
+            conv.dilation, conv.padding = (2, 2), (2, 2)
+
+
 def register_backbone(constructor: Callable[..., Backbone]) -> Callable[..., Backbone]:
     """Add `constructor` to the registry under its function name."""
     _REGISTRY[constructor.__name__] = constructor
@@ -135,6 +166,15 @@ def densenet121(pretrained: bool = False, weights_path=None) -> Backbone:
         weights_path,
         rename=rename_old_densenet_keys,
     )
+
+
+@register_backbone
+def mobilenet_v2(pretrained: bool = False, weights_path=None, output_stride: int = 32) -> Backbone:
+    tv = torchvision.models
+    model = tv.mobilenet_v2(weights=None)
+    if pretrained:
+        model.load_state_dict(imagenet_state_dict(tv.MobileNet_V2_Weights.IMAGENET1K_V1, weights_path))
+    return Backbone(ImageNetStem(), MobileNetV2Trunk(model, output_stride), num_features=1280, stride=output_stride)
 
 
 @register_backbone

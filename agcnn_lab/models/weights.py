@@ -12,6 +12,7 @@ to put it, instead of a bare URLError.
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import os
 import re
@@ -20,10 +21,46 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import torch
+import torchvision
 from torchvision.models import WeightsEnum
 
 # What an unreachable or refusing host raises out of torch.hub's urllib download.
-_NETWORK_ERRORS = (urllib.error.URLError, http.client.HTTPException, ConnectionError, TimeoutError)
+NetworkError = (urllib.error.URLError, http.client.HTTPException, ConnectionError, TimeoutError)
+
+# The ImageNet checkpoint each torchvision backbone of this package starts from.
+_BACKBONE_WEIGHTS = {
+    "resnet18": ("resnet18", "ResNet18_Weights", "IMAGENET1K_V1"),
+    "resnet50": ("resnet50", "ResNet50_Weights", "IMAGENET1K_V2"),
+    "densenet121": ("densenet121", "DenseNet121_Weights", "IMAGENET1K_V1"),
+    "mobilenet_v2": ("mobilenet_v2", "MobileNet_V2_Weights", "IMAGENET1K_V1"),
+}
+
+
+def weights_for_backbone(name: str) -> WeightsEnum:
+    """torchvision's ImageNet weights enum for the backbone `name` (ValueError if it has none)."""
+    if name not in _BACKBONE_WEIGHTS:
+        raise ValueError(f"backbone {name!r} has no ImageNet weights; those that do: {', '.join(_BACKBONE_WEIGHTS)}")
+    _, enum, member = _BACKBONE_WEIGHTS[name]
+    return getattr(getattr(torchvision.models, enum), member)
+
+
+def verify_checkpoint(path: str | os.PathLike, weights: WeightsEnum) -> None:
+    """Raise ValueError unless `path` is the file of `weights`: the SHA-256 prefix in torchvision's
+    file name, and a strict load into torchvision's architecture."""
+    path = Path(path)
+    expected = Path(urlparse(weights.url).path).stem.rsplit("-", 1)[-1]
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    if not digest.hexdigest().startswith(expected):
+        raise ValueError(f"{path}: SHA-256 {digest.hexdigest()[:12]}... is not torchvision's {weights} ({expected}...)")
+    builder = next(b for b, enum, member in _BACKBONE_WEIGHTS.values() if f"{enum}.{member}" == str(weights))
+    model = getattr(torchvision.models, builder)(weights=None)
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    if "densenet" in builder:
+        state = rename_old_densenet_keys(state)
+    model.load_state_dict(state)  # strict: a file for another architecture fails here
 
 
 def hub_checkpoint_path(url: str) -> Path:
@@ -48,7 +85,7 @@ def imagenet_state_dict(weights: WeightsEnum, weights_path: str | os.PathLike | 
         return torch.hub.load_state_dict_from_url(
             weights.url, map_location="cpu", progress=True, check_hash=True, weights_only=True
         )
-    except _NETWORK_ERRORS as err:
+    except NetworkError as err:
         raise RuntimeError(
             f"cannot download the ImageNet weights {weights} from {weights.url} ({err}). "
             f"Offline, fetch that file elsewhere and put it at {hub_checkpoint_path(weights.url)} "

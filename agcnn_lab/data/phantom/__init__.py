@@ -9,13 +9,14 @@ localised finding, written in the layout of the NIH release (see docs/phantom.md
 
 Modules, one concept each: difficulty (the knobs), labels (which findings, derived from the
 real label table), anatomy (a patient's chest), sites (where findings go), findings (what
-each looks like), render (pose, exposure, borders, markers, blur, noise), patient (one
+each looks like), lookalikes (unlabelled things that mimic a nodule or a pneumothorax), render (pose, exposure, borders, markers, blur, noise), patient (one
 patient's films), generate (the folder, in parallel).
 """
 
-from .difficulty import REFERENCE_SIZE, Difficulty
+from .difficulty import PRESETS, REFERENCE_SIZE, Difficulty, difficulty_preset
 from .generate import generate
 from .labels import DIFFUSE, LOCALISED, LabelDistribution
+from .lookalikes import Lookalike
 from .patient import Film, Patient
 
 __all__ = [
@@ -25,6 +26,9 @@ __all__ = [
     "Difficulty",
     "Film",
     "LabelDistribution",
+    "Lookalike",
+    "PRESETS",
     "Patient",
+    "difficulty_preset",
     "generate",
 ]

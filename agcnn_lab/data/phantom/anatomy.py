@@ -420,6 +420,28 @@ def _vessels(p: AnatomyParams, size: int, rng: np.random.Generator) -> np.ndarra
     return vessels + 0.025 * p.air * mottle
 
 
+def peripheral_twigs(anatomy: Anatomy, strength: float, rng: np.random.Generator) -> np.ndarray:
+    """Fine vessel twigs in the outer lung, as density (0 outside the lungs).
+
+    Real films show markings to within a centimetre or two of the chest wall; they are what a
+    pneumothorax's rim lacks and a skin fold's keeps. Short trees from points of the outer
+    half of each lung, pointing away from the hilum, one or two pixels wide at 512.
+    """
+    p, size = anatomy.params, anatomy.size
+    scale = size / 512.0
+    starts = []
+    for side in (RIGHT, LEFT):
+        hx, hy = anatomy.hilum(side)
+        for _ in range(int(28 * strength)):
+            x, y = anatomy.lung_point(side, rng.uniform(0.45, 0.85), rng.uniform(0.02, 0.9))
+            a = math.atan2(y - hy, x - hx) + rng.normal(0, 0.25)
+            starts.append((x, y, a, a, rng.uniform(0.035, 0.06) * size, rng.uniform(1.3, 1.8) * scale))
+    canvas = np.zeros((size, size), np.uint8)
+    _draw_trees(canvas, rng, np.array(starts, np.float64), generations=3, scale=scale)
+    twigs = canvas.astype(np.float32) * (0.22 * p.air * p.vessel_strength * min(strength, 1.5) / 255.0)
+    return cv2.GaussianBlur(twigs, (0, 0), 0.7 * max(scale, 0.5)) * anatomy.lung_mask
+
+
 def _draw_trees(canvas, rng: np.random.Generator, segments: np.ndarray, generations: int, scale: float):
     """Vessel trees, one generation at a time: each wavy segment ends in a straight-on
     daughter (longer, thicker) and a side branch (thinner, off at 30-50 degrees).

@@ -14,9 +14,16 @@ profile) a Nodule (10-18 px at 512) is a 2-3.5 px blob among vessels and rib edg
 crop of the 512 px source shows a round opacity; Mass, Effusion and the diffuse findings (Cardiomegaly,
 Emphysema, Edema, Fibrosis) stay visible at 128 px. docs/phantom.md gives the AUCs.
 
+Two named presets (`PRESETS`, `difficulty_preset`): "v1", the first release's settings (smooth
+nodules, no look-alikes), and "v2", the defaults of `Difficulty()`: spiculated nodules, and
+unlabelled LOOK-ALIKES (calcified granulomas, nipple shadows, end-on vessels, skin folds) that
+a 128-px view cannot tell from a nodule or a pneumothorax but the 512-px source can
+(lookalikes.py). With the look-alike probabilities at 0 and no spicules, films are v1's bytes.
+
     from dataclasses import replace
     harder = replace(Difficulty(), nodule_contrast=(0.15, 0.25))
     generate("data/phantom-hard", 300, difficulty=harder)
+    generate("data/phantom-v1", 300, difficulty=difficulty_preset("v1"))
 """
 
 from __future__ import annotations
@@ -36,6 +43,13 @@ class Difficulty:
     # Localised findings, small ones first: these are the ones the local branch should win on.
     nodule_diameter: Range = (10.0, 18.0)
     nodule_contrast: Range = (0.40, 0.60)
+    # The malignant margin, seen only at the source's resolution: a corona of thin, tapering
+    # spicules (count; length in nodule radii; width at the base in px at 512) and sometimes a
+    # lucent notch. A count of (0, 0) draws v1's smooth sphere.
+    nodule_spicules: Range = (6.0, 12.0)
+    nodule_spicule_length: Range = (0.5, 1.2)
+    nodule_spicule_width: Range = (1.0, 2.0)
+    nodule_notch_probability: float = 0.4
     mass_diameter: Range = (24.0, 50.0)
     mass_contrast: Range = (0.35, 0.55)
     pleural_thickening_width: Range = (6.0, 14.0)  # thickness of the pleural band
@@ -60,6 +74,23 @@ class Difficulty:
     edema_strength: Range = (0.25, 0.45)
     emphysema_strength: Range = (0.5, 0.9)
     fibrosis_strength: Range = (0.25, 0.45)
+    # Look-alikes: never labelled, never boxed; each kind is on a film with its probability.
+    # Their size and density overlap the nodule's (integrated density, contrast x area, matched
+    # more than the peak), so that only the margin tells them apart, and only at 512 px.
+    granuloma_probability: float = 0.3  # calcified granuloma: smooth, sharp, dense, homogeneous
+    granuloma_diameter: Range = (9.0, 16.0)
+    granuloma_contrast: Range = (0.50, 0.75)
+    nipple_probability: float = 0.3  # nipple shadow: lower zones, often both sides
+    nipple_diameter: Range = (11.0, 18.0)
+    nipple_contrast: Range = (0.30, 0.45)
+    end_on_vessel_probability: float = 0.3  # a vessel running at the viewer: a small dense dot
+    end_on_vessel_diameter: Range = (8.0, 13.0)
+    end_on_vessel_contrast: Range = (0.45, 0.7)
+    skin_fold_probability: float = 0.3  # a skin fold: a pneumothorax-like edge, with lung markings
+    skin_fold_line_contrast: Range = (0.45, 0.70)
+    # Fine vessel twigs out to the lateral lung, so that a rim with and without markings
+    # (pneumothorax vs skin fold) differs at 512 px; 0 draws none (v1).
+    peripheral_vessels: float = 1.0
     # Acquisition: the "poor alignment and irregular borders" of real radiographs.
     rotation_degrees: float = 4.0  # pose: rotation in [-r, r]
     shift: float = 0.025  # pose: shift in [-s, s] of the image side, each axis
@@ -82,7 +113,7 @@ class Difficulty:
                 object.__setattr__(self, f.name, (float(low), float(high)))
             elif not _finite(value) or value < 0:
                 raise ValueError(f"Difficulty.{f.name} must be a finite number >= 0, got {value!r}")
-        for name in ("border_probability", "marker_probability"):
+        for name in PROBABILITIES:
             if getattr(self, name) > 1:
                 raise ValueError(f"Difficulty.{name} must lie in [0, 1], got {getattr(self, name)!r}")
         if self.scale[0] <= 0:
@@ -105,5 +136,23 @@ class Difficulty:
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
 
 
+# Fields that are probabilities, checked to lie in [0, 1].
+PROBABILITIES = ("border_probability", "marker_probability", "nodule_notch_probability", "granuloma_probability",
+                 "nipple_probability", "end_on_vessel_probability", "skin_fold_probability")
+
 def _finite(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+# The first release: smooth nodules, no look-alikes, no peripheral twigs (same bytes as then).
+_V1 = Difficulty(nodule_spicules=(0.0, 0.0), nodule_notch_probability=0.0, granuloma_probability=0.0,
+                 nipple_probability=0.0, end_on_vessel_probability=0.0, skin_fold_probability=0.0,
+                 peripheral_vessels=0.0)
+PRESETS: dict[str, Difficulty] = {"v1": _V1, "v2": Difficulty()}
+
+
+def difficulty_preset(name: str) -> Difficulty:
+    """The named settings: "v1" (smooth nodules, no look-alikes) or "v2" (the defaults)."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown difficulty preset {name!r}; choose from {', '.join(sorted(PRESETS))}")
+    return PRESETS[name]

@@ -136,13 +136,57 @@ def sphere(dx, dy, radius):
 
 
 def nodule(chest: Chest, site: Site, d: Difficulty, rng) -> Lesion:
+    """A soft-tissue sphere; with `nodule_spicules`, the spiculated margin of a malignancy."""
     radius = _px(chest.size, rng.uniform(*d.nodule_diameter)) / 2
     contrast = rng.uniform(*d.nodule_contrast)
     # At least one pixel wide, wherever the centre falls between pixel centres (tiny sizes).
     radius = max(radius, 1.0)
-    rows, cols, dx, dy = _window(chest.size, site.x, site.y, radius + 2, radius + 2)
-    thickness = sphere(dx, dy, radius)
-    return chest.add(rows, cols, contrast * chest.air * thickness, "Nodule")
+    if d.nodule_spicules[1] < 1:  # v1: the smooth sphere, and no further draws from rng
+        rows, cols, dx, dy = _window(chest.size, site.x, site.y, radius + 2, radius + 2)
+        thickness = sphere(dx, dy, radius)
+        return chest.add(rows, cols, contrast * chest.air * thickness, "Nodule")
+    reach = radius * (1 + d.nodule_spicule_length[1]) + 2
+    rows, cols, dx, dy = _window(chest.size, site.x, site.y, reach, reach)
+    thickness = spiculated(dx, dy, radius, chest.size, d, rng)
+    return chest.add(rows, cols, (contrast * chest.air * thickness).astype(np.float32), "Nodule")
+
+
+def spiculated(dx, dy, radius: float, size: int, d: Difficulty, rng) -> np.ndarray:
+    """Thickness of a spiculated nodule: a lobulated sphere, a corona of thin tapering
+    spicules (strands of tumour and fibrosis pulling on the lung), sometimes a lucent notch.
+
+    The spicules are one or two pixels wide at 512: they vanish in a 4x smaller view, which is
+    what makes the margin, not the blob, the sign of malignancy here.
+    """
+    angle = np.arctan2(dy, dx)
+    rho = np.sqrt(dx * dx + dy * dy)
+    phase, lobes = rng.uniform(0, 2 * math.pi), int(rng.integers(3, 6))
+    bumpy = radius * (1 + 0.08 * np.sin(lobes * angle + phase))  # a lobulated outline
+    thickness = np.sqrt(np.clip(1.0 - (rho / bumpy) ** 2, 0, 1))
+    count = int(rng.integers(round(d.nodule_spicules[0]), round(d.nodule_spicules[1]) + 1))
+    # Spread round the nodule, as a corona, with some irregularity.
+    directions = (np.arange(count) + rng.uniform(-0.3, 0.3, count)) * 2 * math.pi / count + phase
+    for direction in directions:
+        length = radius * rng.uniform(*d.nodule_spicule_length)
+        half_width = _px(size, rng.uniform(*d.nodule_spicule_width)) / 2
+        thickness = np.maximum(thickness, 0.55 * _spicule(dx, dy, direction, 0.8 * radius, length + 0.2 * radius,
+                                                          half_width))
+    if rng.random() < d.nodule_notch_probability:
+        # A notch of air where a vessel or a bronchus enters: a bite out of the margin.
+        where = rng.uniform(0, 2 * math.pi)
+        nx, ny = 0.95 * radius * math.cos(where), 0.95 * radius * math.sin(where)
+        bite = sphere(dx - nx, dy - ny, 0.35 * radius)
+        thickness = thickness * (1 - 0.85 * np.minimum(bite * 2, 1))
+    return thickness
+
+
+def _spicule(dx, dy, direction: float, start: float, length: float, half_width: float) -> np.ndarray:
+    """A straight strand from `start` out to `start + length` px, tapering to a point, anti-aliased."""
+    c, s = math.cos(direction), math.sin(direction)
+    along = (dx * c + dy * s - start) / length  # 0 at the base, 1 at the tip
+    across = np.abs(-dx * s + dy * c)
+    width = half_width * (1 - np.clip(along, 0, 1))
+    return np.clip(width + 0.5 - across, 0, 1) * ((along >= 0) & (along <= 1))
 
 
 def mass(chest: Chest, site: Site, d: Difficulty, rng) -> Lesion:

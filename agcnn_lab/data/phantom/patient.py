@@ -3,7 +3,12 @@
 All randomness is seeded from (seed, patient) for what a patient keeps (metadata, labels,
 anatomy, sites) and from (seed, patient, follow-up) for what one film adds (findings' exact
 shapes, pose, exposure, noise), so any image can be made alone, by any worker, in any order,
-and the set for N patients is the first N patients of any larger set.
+and the set for N patients is the first N patients of any larger set. The look-alikes and the
+peripheral vessel twigs of v2 draw from streams of their own, so switching them off gives
+v1's films byte for byte.
+
+    patient = Patient(1, seed=0, size=512, labels=LabelDistribution.build(), difficulty=Difficulty())
+    film = patient.film(0)     # film.pixels, film.labels, film.lesions, film.lookalikes
 """
 
 from __future__ import annotations
@@ -13,16 +18,19 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .anatomy import Anatomy, sample_params
+from .anatomy import Anatomy, peripheral_twigs, sample_params
 from .difficulty import Difficulty
 from .findings import DIFFUSE_DRAWERS, LOCALISED_DRAWERS, Chest, Lesion
 from .labels import LabelDistribution
+from .lookalikes import Lookalike, Planned, draw_lookalikes, plan_lookalikes
 from .render import film, pose_boxes, pose_matrix, sample_acquisition
 from .sites import SitePlan, jitter, plan_sites
 
 # Streams of a patient's randomness; follow-up numbers (< 1000) seed the films, so these
 # tags stay clear of them (np.random.SeedSequence pads short entropy with zeros).
 _METADATA, _LABELS, _ANATOMY, _SITES = 1_000_001, 1_000_002, 1_000_003, 1_000_004
+# (generate.py's split uses 1_000_005.) v2's streams: after all of v1's draws, never among them.
+_LOOKALIKES, _TWIGS = 1_000_006, 1_000_007
 
 
 def _rng(*words: int) -> np.random.Generator:
@@ -43,6 +51,8 @@ class Film:
     sex: str
     view: str
     masks: tuple[np.ndarray, ...] | None = None  # per lesion, after pose; only when asked for
+    lookalikes: tuple[Lookalike, ...] = ()  # unlabelled, after pose: never in labels or boxes
+    centres: tuple[tuple[float, float], ...] = ()  # per lesion, its site after pose
 
 
 class Patient:
@@ -60,6 +70,7 @@ class Patient:
         self.label_series = labels.series(label_rng, labels.number_of_images(label_rng))
         self._anatomy: Anatomy | None = None
         self._sites: SitePlan | None = None
+        self._lookalikes: list[Planned] | None = None
 
     @property
     def n_images(self) -> int:
@@ -71,6 +82,10 @@ class Patient:
         if self._anatomy is None:
             rng = _rng(self.seed, self.patient_id, _ANATOMY)
             self._anatomy = Anatomy(sample_params(rng, self.sex, self.difficulty), self.size, rng)
+            if self.difficulty.peripheral_vessels > 0:
+                twigs = _rng(self.seed, self.patient_id, _TWIGS)
+                self._anatomy.vessels = self._anatomy.vessels + peripheral_twigs(
+                    self._anatomy, self.difficulty.peripheral_vessels, twigs)
         return self._anatomy
 
     @property
@@ -79,6 +94,14 @@ class Patient:
         if self._sites is None:
             self._sites = plan_sites(self.anatomy, _rng(self.seed, self.patient_id, _SITES))
         return self._sites
+
+    @property
+    def lookalike_plan(self) -> list[Planned]:
+        """The patient's unlabelled look-alikes and their candidate places (lookalikes.py)."""
+        if self._lookalikes is None:
+            rng = _rng(self.seed, self.patient_id, _LOOKALIKES)
+            self._lookalikes = plan_lookalikes(self.anatomy, self.difficulty, rng)
+        return self._lookalikes
 
     def film(self, follow_up: int, with_masks: bool = False) -> Film:
         """Follow-up `follow_up` (0-based); `with_masks` adds each lesion's posed pixel mask,
@@ -93,15 +116,24 @@ class Patient:
             if label in labels:
                 draw(chest, self.difficulty, rng)
         lesions: list[Lesion] = []
+        centres: list[tuple[float, float]] = []
         for label, draw in LOCALISED_DRAWERS.items():
             if label in labels:
                 for site in self.sites[label]:
-                    lesions.append(draw(chest, jitter(site, rng, self.size), self.difficulty, rng))
+                    site = jitter(site, rng, self.size)
+                    lesions.append(draw(chest, site, self.difficulty, rng))
+                    centres.append((site.x, site.y))
+        lookalikes = self._draw_lookalikes(chest, lesions, follow_up)
         acquisition = sample_acquisition(rng, self.difficulty)
         pixels = film(chest.density(), acquisition, rng)
         matrix = pose_matrix(acquisition, self.size)
         boxes = pose_boxes(np.array([lesion.box for lesion in lesions], float), matrix, self.size)
         posed = tuple(Lesion(lesion.label, tuple(float(v) for v in box)) for lesion, box in zip(lesions, boxes, strict=True))
+        posed_lookalikes = tuple(
+            Lookalike(item.kind, _pose_point(item.centre, matrix), tuple(float(v) for v in box))
+            for item, box in zip(lookalikes, pose_boxes(np.array([item.box for item in lookalikes], float),
+                                                        matrix, self.size), strict=True)
+        )
         masks = None
         if with_masks:
             masks = tuple(
@@ -121,4 +153,18 @@ class Patient:
             sex=self.sex,
             view=view,
             masks=masks,
+            lookalikes=posed_lookalikes,
+            centres=tuple(_pose_point(c, matrix) for c in centres),
         )
+
+    def _draw_lookalikes(self, chest: Chest, lesions: list[Lesion], follow_up: int) -> list[Lookalike]:
+        d = self.difficulty
+        if not self.lookalike_plan and d.skin_fold_probability == 0:
+            return []
+        rng = _rng(self.seed, self.patient_id, follow_up, _LOOKALIKES)
+        return draw_lookalikes(chest, self.lookalike_plan, lesions, d, rng)
+
+
+def _pose_point(point: tuple[float, float], matrix: np.ndarray) -> tuple[float, float]:
+    x, y = matrix[:, :2] @ np.asarray(point, float) + matrix[:, 2]
+    return float(x), float(y)

@@ -12,11 +12,19 @@ view is at least as good. tests/test_phantom_zoom.py asserts it with logistic re
 benchmarks/bench_phantom.py --zoom measures it with a tiny CNN as well.
 
     aucs = global_vs_crop_auc(root, ("Nodule", "Cardiomegaly"))   # {label: (global, crop)}
+
+And v2's premise: a nodule and its look-alikes (granuloma, nipple shadow, end-on vessel) are
+told apart on patches of the 512-px source, hardly on the same patches as the 128-px view
+keeps them (4x area-downsampled, brought back to the source's grid for the same features):
+
+    patches, is_nodule, kinds = lookalike_patches(40)
+    source_auc, downsampled_auc = lookalike_auc(patches, is_nodule)
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -24,6 +32,10 @@ import numpy as np
 
 from ..images import read_image
 from ..tables import read_boxes, read_entries, read_image_list
+from .difficulty import Difficulty
+from .labels import LabelDistribution
+from .lookalikes import ROUND_KINDS
+from .patient import Patient
 
 
 def load_views(root: str | os.PathLike, box_label: str = "Nodule", factor: int = 4, seed: int = 0):
@@ -128,3 +140,80 @@ def cnn_auc(views: np.ndarray, y: np.ndarray, is_test: np.ndarray, seed: int = 0
     with torch.no_grad():
         scores = net(x[torch.from_numpy(np.flatnonzero(is_test))]).squeeze(1).numpy()
     return float(roc_auc_score(y[is_test], scores))
+
+
+# ---- v2: a nodule vs its look-alikes, at the source's and at the global view's resolution ---
+def lookalike_patches(n_patients: int = 40, size: int = 512, seed: int = 0, side: int = 32,
+                      factor: int = 4, difficulty: Difficulty | None = None):
+    """(patches (N, side, side) uint8, is_nodule (N,) bool, kinds (N,) str) cut from the source
+    around every nodule and round look-alike of the first film of `n_patients` patients.
+
+    Films have a Nodule in 60% and every round look-alike planned (probability 1), so that a
+    few dozen patients give both kinds; a patch's corner sits on the `factor` grid, so its
+    downsampled version is exactly what the whole downsampled film shows there.
+    """
+    difficulty = replace(difficulty or Difficulty(), granuloma_probability=1.0, nipple_probability=1.0,
+                         end_on_vessel_probability=1.0, skin_fold_probability=0.0)
+    labels = LabelDistribution.build(prevalence={"Nodule": 0.6})
+    patches, kinds = [], []
+    for pid in range(1, n_patients + 1):
+        film = Patient(pid, seed, size, labels, difficulty).film(0)
+        centres = [("Nodule", c) for lesion, c in zip(film.lesions, film.centres, strict=True) if lesion.label == "Nodule"]
+        centres += [(item.kind, item.centre) for item in film.lookalikes if item.kind in ROUND_KINDS]
+        for kind, (x, y) in centres:
+            x0, y0 = (int(round((v - side / 2) / factor)) * factor for v in (x, y))
+            if 0 <= x0 <= size - side and 0 <= y0 <= size - side:
+                patches.append(film.pixels[y0 : y0 + side, x0 : x0 + side])
+                kinds.append(kind)
+    kinds = np.array(kinds)
+    return np.stack(patches), kinds == "Nodule", kinds
+
+
+def downsampled(patches: np.ndarray, factor: int = 4) -> np.ndarray:
+    """What the global view keeps of each patch (area-downsampled by `factor`), brought back to
+    the source's grid (bilinear) so that the same features apply."""
+    side = patches.shape[1]
+    small = [cv2.resize(p, (side // factor,) * 2, interpolation=cv2.INTER_AREA) for p in patches]
+    return np.stack([cv2.resize(p, (side, side), interpolation=cv2.INTER_LINEAR) for p in small])
+
+
+def margin_features(patches: np.ndarray, radii: int = 8, angles: int = 64) -> np.ndarray:
+    """Rotation-invariant margin features of patches centred on a round opacity.
+
+    The high-passed patch (fine detail only), in units of the patch's own contrast, resampled
+    on `radii` rings x `angles` rays round the centre: per ring, its mean (the radial profile)
+    and its energy at low, middle and high angular frequencies: a corona of spicules is many
+    peaks round a ring, a crossing vessel two, a smooth margin none.
+    """
+    side = patches.shape[1]
+    out = []
+    for patch in patches.astype(np.float32):
+        fine = patch - cv2.GaussianBlur(patch, (0, 0), 2.0)
+        fine /= patch.std() + 1.0
+        polar = cv2.warpPolar(fine, (radii, angles), (side / 2, side / 2), side / 2,
+                              cv2.INTER_LINEAR + cv2.WARP_POLAR_LINEAR)  # (angles, radii)
+        spectrum = np.abs(np.fft.rfft(polar, axis=0)) / angles
+        bands = [spectrum[1:4].mean(0), spectrum[4:9].mean(0), spectrum[9:17].mean(0)]
+        out.append(np.concatenate([polar.mean(0), *bands]))
+    return np.array(out, np.float32)
+
+
+def lookalike_auc(patches: np.ndarray, is_nodule: np.ndarray, factor: int = 4, seed: int = 0,
+                  folds: int = 5) -> tuple[float, float]:
+    """(AUC on the source patches, AUC on the same patches downsampled by `factor`): logistic
+    regression on `margin_features`, cross-validated over `folds` folds."""
+    return (_cross_validated_auc(margin_features(patches), is_nodule, seed, folds),
+            _cross_validated_auc(margin_features(downsampled(patches, factor)), is_nodule, seed, folds))
+
+
+def _cross_validated_auc(x: np.ndarray, y: np.ndarray, seed: int, folds: int) -> float:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=0.3, max_iter=2000, random_state=seed))
+    split = StratifiedKFold(folds, shuffle=True, random_state=seed)
+    scores = cross_val_predict(model, x, y, cv=split, method="decision_function")
+    return float(roc_auc_score(y, scores))

@@ -1,0 +1,101 @@
+"""PhantomCXR-14 v2's look-alikes: each finding and what mimics it, at 512 px and at 128 px.
+
+Rows: nodule, calcified granuloma, nipple shadow, end-on vessel, pneumothorax, skin fold.
+Columns: a crop of the 512-px source around it, and the same region as the 128-px global view
+shows it (area-downsampled 4x, enlarged with nearest neighbours for display).
+
+    fig = lookalike_figure(seed=0)
+    fig.savefig("docs/figures/lookalikes.png", dpi=170)
+
+Or regenerate the committed figure:
+
+    python -m agcnn_lab.figures.lookalikes --out docs/figures/lookalikes.png
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import replace
+from pathlib import Path
+
+import cv2
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+from ..data.phantom import Difficulty, LabelDistribution, Patient
+
+ROWS = (("Nodule", "nodule (labelled): spiculated"), ("granuloma", "calcified granuloma: smooth, dense"),
+        ("nipple", "nipple shadow: sharp laterally only"), ("end_on_vessel", "end-on vessel: crisp dense dot"),
+        ("Pneumothorax", "pneumothorax (labelled): no markings"),
+        ("skin_fold", "skin fold: markings go on"))
+WIDE = {"Pneumothorax", "skin_fold"}  # edges along the chest wall: a wider crop
+FACTOR = 4
+
+
+def lookalike_figure(seed: int = 0, size: int = 512, examples: int = 2) -> Figure:
+    """The figure of the module doc, `examples` instances of each row, from films of `seed`."""
+    found = find_examples(seed, size, examples)
+    fig, axes = plt.subplots(len(ROWS), 2 * examples, figsize=(2.0 * 2 * examples, 2.05 * len(ROWS)),
+                             layout="constrained")
+    for r, (kind, title) in enumerate(ROWS):
+        for e, (pixels, (x, y)) in enumerate(found[kind]):
+            crop, view = crop_and_view(pixels, x, y, 128 if kind in WIDE else 48)
+            _show(axes[r, 2 * e], crop, f"{title}\n512-px source" if e == 0 else "512-px source")
+            _show(axes[r, 2 * e + 1], view, f"same, {size // FACTOR}-px view")
+    fig.suptitle("PhantomCXR-14 v2: findings and look-alikes, at the source's resolution and at the "
+                 "global branch's", fontsize=9)
+    return fig
+
+
+def find_examples(seed: int, size: int, examples: int) -> dict[str, list[tuple[np.ndarray, tuple[float, float]]]]:
+    """{row kind: [(film pixels, centre), ...]}, from the first films that show each."""
+    difficulty = replace(Difficulty(), granuloma_probability=1.0, nipple_probability=1.0,
+                         end_on_vessel_probability=1.0, skin_fold_probability=0.5)
+    labels = LabelDistribution.build(prevalence={"Nodule": 0.5, "Pneumothorax": 0.5})
+    found: dict[str, list] = {kind: [] for kind, _ in ROWS}
+    for pid in range(1, 200):
+        film = Patient(pid, seed, size, labels, difficulty).film(0)
+        items = [(lesion.label, c) for lesion, c in zip(film.lesions, film.centres, strict=True)]
+        items += [(item.kind, item.centre) for item in film.lookalikes]
+        for kind, centre in items:
+            if kind in found and len(found[kind]) < examples:
+                found[kind].append((film.pixels, centre))
+        if all(len(v) == examples for v in found.values()):
+            break
+    return found
+
+
+def crop_and_view(pixels: np.ndarray, x: float, y: float, side: int) -> tuple[np.ndarray, np.ndarray]:
+    """A `side`-px crop of the source round (x, y), and the same region of the 4x smaller view
+    enlarged back with nearest neighbours (each view pixel a block)."""
+    size = pixels.shape[0]
+    x0 = int(np.clip(round((x - side / 2) / FACTOR) * FACTOR, 0, size - side))
+    y0 = int(np.clip(round((y - side / 2) / FACTOR) * FACTOR, 0, size - side))
+    small = cv2.resize(pixels, (size // FACTOR,) * 2, interpolation=cv2.INTER_AREA)
+    region = small[y0 // FACTOR : (y0 + side) // FACTOR, x0 // FACTOR : (x0 + side) // FACTOR]
+    view = cv2.resize(region, (side, side), interpolation=cv2.INTER_NEAREST)
+    return pixels[y0 : y0 + side, x0 : x0 + side], view
+
+
+def _show(ax, image: np.ndarray, title: str) -> None:
+    ax.imshow(image, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
+    ax.set_title(title, fontsize=6.5)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Draw PhantomCXR-14 v2's findings beside their look-alikes.")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--dpi", type=int, default=170)
+    args = parser.parse_args(argv)
+    fig = lookalike_figure(args.seed)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(args.out, dpi=args.dpi)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

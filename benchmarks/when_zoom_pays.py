@@ -1,0 +1,127 @@
+"""When does zooming pay? The attention's effect on the AUC by lesion size, from one run.
+
+    .venv/bin/python benchmarks/when_zoom_pays.py --run runs/demo [--out docs/figures/when_zoom_pays.png]
+
+What it measures: for the local branch (and the fusion head), AUC on the attention crop minus
+AUC of the same branch fed the whole film (`local_whole_film`, `fusion_whole_film`: same start,
+same epochs, same input size; only the crop differs), split by the size of the lesion. A
+lesion's size is the side of its ground-truth box as a % of the film; each bin scores the
+positive films whose lesion falls in it against all the negative films of the class (see
+agcnn_lab.evaluate.zoom). It needs a run trained with the whole-film control and the phantom
+data (every lesion boxed); nothing is trained or generated here.
+
+How to read it: one row (one point) per size bin. effect > 0 with ci_lo > 0: the crop beats the
+whole film on lesions of that size; ci_hi < 0: the whole film wins (the crop cut the lesion
+away, or the zoom does not help and the crop loses context); an interval around 0: no
+difference shown at this test-set size. The hypothesis of the paper's zoom is a gain that
+shrinks as lesions grow: small lesions gain pixels from the crop, large ones are plain at any
+resolution. positives is the evidence behind a bin: few positives, wide interval.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from agcnn_lab.data.bundle import phantom_root  # noqa: E402
+from agcnn_lab.evaluate.zoom import DEFAULT_EDGES, effect_by_lesion_size  # noqa: E402
+from agcnn_lab.experiment import load_data  # noqa: E402
+from agcnn_lab.figures.zoom import plot_effect_by_lesion_size  # noqa: E402
+from agcnn_lab.profiles import get_profile  # noqa: E402
+from agcnn_lab.report import markdown_table  # noqa: E402
+
+PAIRS = {"local": "local_whole_film", "fusion": "fusion_whole_film"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--run", type=Path, default=Path("runs/demo"), help="a finished run folder")
+    parser.add_argument(
+        "--out", type=Path, default=Path("docs/figures/when_zoom_pays.png"), help="the figure"
+    )
+    parser.add_argument("--split", default="test", choices=("test", "val"))
+    parser.add_argument(
+        "--edges",
+        type=float,
+        nargs="+",
+        default=list(DEFAULT_EDGES),
+        help="bin edges, fractions of the film",
+    )
+    parser.add_argument("--n-boot", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    for name in ("run.json", "predictions.csv"):
+        if not (args.run / name).is_file():
+            raise SystemExit(
+                f"{args.run}: no {name}; point --run at a finished run (agcnn-lab demo --out ...)"
+            )
+    run = json.loads((args.run / "run.json").read_text())
+    if "Phantom" not in str(run.get("data", "Phantom")):
+        raise SystemExit(
+            f"{args.run} was trained on {run['data']}; the lesion sizes come from the phantom's boxes"
+        )
+    profile = get_profile(run["profile"])
+    if not phantom_root(profile).is_dir():
+        # load_data would generate the set: refuse, a benchmark should only read.
+        raise SystemExit(f"no phantom set at {phantom_root(profile)}; the run's data is missing")
+    boxes = load_data("phantom", profile, progress=False).boxes
+    predictions = pd.read_csv(args.run / "predictions.csv")
+
+    present = set(predictions["branch"])
+    tables = {}
+    for branch, control in PAIRS.items():
+        if branch in present and control in present:
+            tables[branch] = effect_by_lesion_size(
+                predictions,
+                boxes,
+                split=args.split,
+                branch=branch,
+                control=control,
+                edges=args.edges,
+                n_boot=args.n_boot,
+                seed=args.seed,
+            )
+        else:
+            print(
+                f"(skipped {branch}: the run has no {control if branch in present else branch} predictions)\n"
+            )
+    if not tables:
+        raise SystemExit(
+            f"{args.run}: no branch with its whole-film control; train a run with the control"
+        )
+
+    for branch, table in tables.items():
+        print(
+            f"### {branch} on the crop - {PAIRS[branch]} ({args.split}, {run['profile']} profile)\n"
+        )
+        print(markdown_table(table.drop(columns=["size_lo", "size_hi"]).set_index("bin")))
+        print()
+
+    fig, axes = plt.subplots(
+        1, len(tables), figsize=(6.4 * len(tables), 4.4), layout="constrained", squeeze=False
+    )
+    for ax, (branch, table) in zip(axes[0], tables.items(), strict=True):
+        plot_effect_by_lesion_size(
+            table, title=f"{branch}: crop vs whole film ({args.split})", ax=ax
+        )
+    # One y range for both panels (each panel sized its own to fit its intervals and labels).
+    low = min(ax.get_ylim()[0] for ax in axes[0])
+    high = max(ax.get_ylim()[1] for ax in axes[0])
+    for ax in axes[0]:
+        ax.set_ylim(low, high)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(args.out, dpi=150)
+    print(f"figure: {args.out}")
+
+
+if __name__ == "__main__":
+    main()

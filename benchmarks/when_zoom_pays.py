@@ -32,7 +32,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from agcnn_lab.data.bundle import phantom_root  # noqa: E402
-from agcnn_lab.evaluate.zoom import DEFAULT_EDGES, effect_by_lesion_size  # noqa: E402
+from agcnn_lab.evaluate.zoom import effect_by_lesion_size  # noqa: E402
 from agcnn_lab.experiment import load_data  # noqa: E402
 from agcnn_lab.figures.zoom import plot_effect_by_lesion_size  # noqa: E402
 from agcnn_lab.profiles import get_profile  # noqa: E402
@@ -52,7 +52,7 @@ def main() -> None:
         "--edges",
         type=float,
         nargs="+",
-        default=list(DEFAULT_EDGES),
+        default=[0, 0.06, 0.12, 0.25, 1.0],  # the phantom's lesions: none below 3% of the film
         help="bin edges, fractions of the film",
     )
     parser.add_argument("--n-boot", type=int, default=1000)

@@ -73,3 +73,19 @@ def test_upsample_matches_cv2_resize_and_stays_in_range():
     for small, big in zip(h.numpy(), up.numpy(), strict=True):
         np.testing.assert_allclose(big, cv2.resize(small, (224, 224), interpolation=cv2.INTER_LINEAR), atol=1e-5)
     assert upsample_heatmap(h, (64, 32)).shape == (3, 64, 32)
+
+
+def test_cam_is_the_positive_class_evidence_of_the_classifier():
+    torch.manual_seed(0)
+    features = torch.rand(2, 5, 3, 3)
+    weight = torch.randn(4, 5)
+    raw = torch.einsum("ck,bkhw->bchw", weight, features).clamp(min=0).amax(1)
+    torch.testing.assert_close(heatmap(features, "cam", weight), scale_per_image(raw))
+    # One class whose weight picks channel 2: the map is that channel (where it is the evidence).
+    only = torch.zeros(1, 5)
+    only[0, 2] = 1.0
+    torch.testing.assert_close(heatmap(features, "cam", only), scale_per_image(features[:, 2]))
+    with pytest.raises(ValueError, match="needs the classifier weight"):
+        heatmap(features, "cam")
+    with pytest.raises(ValueError, match=r"\(C, 5\)"):
+        heatmap(features, "cam", torch.randn(4, 6))

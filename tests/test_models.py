@@ -79,6 +79,22 @@ def test_mobilenet_output_stride_16_doubles_the_grid_with_the_same_weights():
         create_backbone("mobilenet_v2", output_stride=8)
 
 
+def test_mobilenet_frozen_blocks_keep_imagenet_weights_and_statistics():
+    torch.manual_seed(0)
+    backbone = create_backbone("mobilenet_v2", frozen_blocks=4)
+    frozen, free = backbone.body.features[:4], backbone.body.features[4:]
+    assert not any(p.requires_grad for p in frozen.parameters())
+    assert all(p.requires_grad for p in free.parameters())
+    backbone.train()
+    blocks = lambda part: [m for block in part for m in block.modules()]  # noqa: E731 (not the slice's new container)
+    assert not any(m.training for m in blocks(frozen)) and all(m.training for m in blocks(free))
+    before = {k: v.clone() for k, v in frozen.state_dict().items()}
+    backbone(torch.rand(4, 1, 64, 64)).sum().backward()  # a training step would update BN stats
+    assert all(torch.equal(before[k], v) for k, v in frozen.state_dict().items())
+    with pytest.raises(ValueError, match="frozen_blocks"):
+        create_backbone("mobilenet_v2", frozen_blocks=19)
+
+
 def test_whole_film_control_shares_the_global_branch_and_starts_as_a_copy():
     torch.manual_seed(0)
     model = AGCNN("tiny", crop_size=32).eval()

@@ -61,7 +61,7 @@ def _independent(explorer, index, tau, reduce):
     """Box, mask, region and hits computed without the explorer."""
     sample, features = _forward(explorer, index)
     size = sample.image.shape[-1]
-    maps = heatmap(features, reduce)
+    maps = heatmap(features, reduce, explorer.model.disease_weight())
     # The model's own settings: the mask on the grid or on the heatmap upsampled to the input.
     attention = explorer.model.attention
     mask_maps = upsample_heatmap(maps, (size, size)) if attention.upsample else maps
@@ -124,7 +124,7 @@ def test_the_crop_is_what_the_local_branch_is_fed(explorer, images):
                 want = _independent(explorer, index, tau, reduce)
                 sample = want["sample"]
                 crop = AttentionCrop(tau=tau, reduce=reduce, upsample=attention.upsample, crop_size=attention.crop_size, crop_from="source")
-                result = crop(want["features"], sample.image[None], sample.source[None], sample.frame[None])
+                result = crop(want["features"], sample.image[None], sample.source[None], sample.frame[None], weight=explorer.model.disease_weight())
                 np.testing.assert_allclose(view.crop, result.crops[0, 0].numpy(), atol=1e-5)
                 assert view.crop.shape == (explorer.crop_size, explorer.crop_size)
 

@@ -32,7 +32,8 @@ class AttentionResult(NamedTuple):
 class AttentionCrop(nn.Module):
     """Heatmap of the global features -> largest region above tau -> crop, for a batch.
 
-    reduce: the heatmap statistic, "max" (the paper), "l1", "l2" or "sum".
+    reduce: the heatmap statistic, "max" (the paper), "l1", "l2", "sum" or "cam" (the class
+        activation map: needs the classifier's weight at call time).
     threshold: None (heatmap > tau, the paper) or "otsu".
     upsample: threshold the heatmap bilinearly upsampled to the input's size (the
         re-implementations' choice) instead of on the feature grid (the default).
@@ -75,13 +76,15 @@ class AttentionCrop(nn.Module):
         images: torch.Tensor,
         sources: torch.Tensor | None = None,
         frames: torch.Tensor | None = None,
+        weight: torch.Tensor | None = None,
     ) -> AttentionResult:
         """features: the global branch's (B, K, h, w); images: its (B, 1, H, W) input.
 
         sources: (B, 1, Hs, Ws) uint8 or float, the images the inputs were rendered from;
-        frames: (B, 5) their frames (None: each input shows its whole source, unflipped).
+        frames: (B, 5) their frames (None: each input shows its whole source, unflipped);
+        weight: the global classifier's disease rows (C, K), for reduce="cam".
         """
-        return self.from_heatmaps(heatmap(features, self.reduce), images, sources, frames)
+        return self.from_heatmaps(heatmap(features, self.reduce, weight), images, sources, frames)
 
     @torch.no_grad()
     def from_heatmaps(

@@ -4,6 +4,12 @@ AG-CNN uses H(x, y) = max_k |f_k(x, y)|. The paper's variants are "l1" (mean |f_
 (sqrt of the mean f_k^2); "sum" (the signed channel sum) is what the Ien001 re-implementation
 uses. On post-ReLU maps "sum" and "l1" give the same scaled heatmap, and "max" is max f_k.
 
+"cam", a departure from the paper, is the class activation map (Zhou et al., 2016) of the
+branch's own classifier: H = max over the diseases c of max(0, sum_k w_ck f_k). The channel
+statistics weigh every channel alike, so channels that fire on normal anatomy (ribs, hila, the
+heart's border) light up the whole chest; the classifier's weights keep only the channels that
+are evidence for a finding. It needs those weights (`weight`, (C, K): the disease rows).
+
     features = branch(images).features        # (B, K, h, w)
     h = heatmap(features)                      # (B, h, w), min 0 and max 1 per image
     h_l2 = heatmap(features, reduce="l2")
@@ -17,13 +23,14 @@ import math
 import torch
 import torch.nn.functional as F
 
-REDUCTIONS = ("max", "l1", "l2", "sum")
+REDUCTIONS = ("max", "l1", "l2", "sum", "cam")
 
 
-def heatmap(features: torch.Tensor, reduce: str = "max") -> torch.Tensor:
+def heatmap(features: torch.Tensor, reduce: str = "max", weight: torch.Tensor | None = None) -> torch.Tensor:
     """(B, K, h, w) feature maps -> (B, h, w) float32 heatmaps, min-max scaled per image.
 
-    A flat map (all values equal) scales to all zeros.
+    A flat map (all values equal) scales to all zeros. `weight` (C, K): the classifier rows of
+    the diseases, for "cam" only.
     """
     if features.ndim != 4:
         raise ValueError(f"expected feature maps (B, K, h, w), got shape {tuple(features.shape)}")
@@ -38,6 +45,12 @@ def heatmap(features: torch.Tensor, reduce: str = "max") -> torch.Tensor:
         raw = norm / math.sqrt(features.shape[1])
     elif reduce == "sum":
         raw = features.sum(dim=1, dtype=torch.float32)
+    elif reduce == "cam":
+        if weight is None or weight.ndim != 2 or weight.shape[1] != features.shape[1]:
+            shape = None if weight is None else tuple(weight.shape)
+            raise ValueError(f"reduce='cam' needs the classifier weight (C, {features.shape[1]}), got {shape}")
+        maps = torch.einsum("ck,bkhw->bchw", weight.detach().float(), features.float())
+        raw = maps.clamp(min=0).amax(dim=1)
     else:
         raise ValueError(f"unknown reduce {reduce!r}; expected one of {', '.join(REDUCTIONS)}")
     return scale_per_image(raw.float())

@@ -45,7 +45,7 @@ def method_heatmaps(model, images: torch.Tensor, targets: Sequence[int] | None =
                 raise ValueError("grad-cam needs targets: the class of each image")
             maps[method] = grad_cam(model, images, list(targets))
         else:
-            maps[method] = heatmap(features, method)
+            maps[method] = heatmap(features, method, model.disease_weight())
     return maps
 
 

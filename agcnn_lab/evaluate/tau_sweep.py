@@ -44,7 +44,7 @@ def global_heatmaps(model, loader, device: torch.device, reduce: str | None = No
     indices, maps, frames, size = [], [], [], None
     for batch in loader:
         images = batch.image.to(device)
-        maps.append(heatmap(model.global_branch(images).features, reduce).float().cpu())
+        maps.append(heatmap(model.global_branch(images).features, reduce, model.disease_weight()).float().cpu())
         frames.append(batch.frame)
         indices.append(batch.index)
         size = images.shape[-1]

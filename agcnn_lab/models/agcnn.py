@@ -19,7 +19,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from ..attention import AttentionCrop, AttentionResult
+from ..attention import AttentionCrop, AttentionResult, heatmap
 from .backbones import create_backbone
 from .branch import Branch, BranchOutput
 
@@ -62,6 +62,7 @@ class AGCNN(nn.Module):
     ):
         super().__init__()
         self.backbone_name = backbone
+        self.num_classes = num_classes
         self.num_outputs = num_classes + int(with_no_finding)
         global_backbone = create_backbone(backbone, pretrained, weights_path, **backbone_kwargs)
         # The same initial weights (downloaded once), then each branch learns its own.
@@ -93,7 +94,16 @@ class AGCNN(nn.Module):
         if features is None:
             with torch.no_grad():
                 features = self.global_branch(images).features
-        return self.attention(features, images, sources, frames)
+        return self.attention(features, images, sources, frames, weight=self.disease_weight())
+
+    def disease_weight(self) -> torch.Tensor:
+        """The global classifier's rows of the diseases (not No Finding): the class activation
+        map's weights (heatmap reduce="cam")."""
+        return self.global_branch.classifier.weight[: self.num_classes]
+
+    def heatmaps(self, features: torch.Tensor, reduce: str | None = None) -> torch.Tensor:
+        """The attention heatmaps of the global features, with the attention's statistic or `reduce`."""
+        return heatmap(features, reduce or self.attention.reduce, self.disease_weight())
 
     def whole_film_control(self) -> AGCNN:
         """The attention's control: a copy of this model whose local branch is fed the whole film

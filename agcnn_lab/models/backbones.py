@@ -80,15 +80,28 @@ class MobileNetV2Trunk(nn.Module):
     output_stride=16 turns the last stride-2 block into stride 1 and dilates the 3x3 depthwise
     convolutions after it (as DeepLab does), which doubles the side of the feature grid, and so
     of the heatmap the attention box is cut from, without changing a single weight.
+
+    frozen_blocks=n keeps the first n blocks (the stem convolution is block 0) as ImageNet left
+    them: no gradient, batch-norm statistics fixed. Generic edge and blob filters need no
+    fine-tuning, and on a CPU their backward pass, at the highest resolution, is the dearest.
     """
 
-    def __init__(self, mobilenet: torchvision.models.MobileNetV2, output_stride: int = 32):
+    def __init__(self, mobilenet: torchvision.models.MobileNetV2, output_stride: int = 32, frozen_blocks: int = 0):
         super().__init__()
         if output_stride not in (16, 32):
             raise ValueError(f"mobilenet_v2: output_stride must be 16 or 32, got {output_stride!r}")
+        if not 0 <= frozen_blocks < len(mobilenet.features):
+            raise ValueError(f"mobilenet_v2: frozen_blocks must lie in [0, {len(mobilenet.features)}), got {frozen_blocks!r}")
         self.features = mobilenet.features
+        self.frozen_blocks = frozen_blocks
+        self.features[:frozen_blocks].requires_grad_(False)
         if output_stride == 16:
             _dilate_after_last_downsampling(self.features)
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        self.features[: self.frozen_blocks].eval()  # fixed batch-norm statistics as well
+        return self
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.features(x)
@@ -169,12 +182,12 @@ def densenet121(pretrained: bool = False, weights_path=None) -> Backbone:
 
 
 @register_backbone
-def mobilenet_v2(pretrained: bool = False, weights_path=None, output_stride: int = 32) -> Backbone:
+def mobilenet_v2(pretrained: bool = False, weights_path=None, output_stride: int = 32, frozen_blocks: int = 0) -> Backbone:
     tv = torchvision.models
     model = tv.mobilenet_v2(weights=None)
     if pretrained:
         model.load_state_dict(imagenet_state_dict(tv.MobileNet_V2_Weights.IMAGENET1K_V1, weights_path))
-    return Backbone(ImageNetStem(), MobileNetV2Trunk(model, output_stride), num_features=1280, stride=output_stride)
+    return Backbone(ImageNetStem(), MobileNetV2Trunk(model, output_stride, frozen_blocks), num_features=1280, stride=output_stride)
 
 
 @register_backbone

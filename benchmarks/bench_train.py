@@ -46,10 +46,12 @@ def epoch_seconds(run: Path) -> None:
     print(f"Seconds per epoch, {run}:\n")
     print("| stage | epochs | median s/epoch | min | max | total s |")
     print("| --- | --- | --- | --- | --- | --- |")
-    for stage in ("global", "local", "fusion"):
-        log = run / f"stage_{stage}" / "log.csv"
+    # The whole-film control's stages II and III (agcnn_lab.experiment.CONTROL_DIR), when trained.
+    for stage, folder in (("global", ""), ("local", ""), ("fusion", ""), ("local, whole-film control", "whole_film/"), ("fusion, whole-film control", "whole_film/")):
+        log = run / f"{folder}stage_{stage.split(',')[0]}" / "log.csv"
         if not log.is_file():
-            print(f"| {stage} | (no {log}) | | | | |")
+            if not folder:
+                print(f"| {stage} | (no {log}) | | | | |")
             continue
         seconds = pd.read_csv(log)["seconds"]
         print(

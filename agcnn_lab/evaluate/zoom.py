@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.classes import CLASSES, LABEL_ALIASES
+from .auc import _interval
 
 DEFAULT_EDGES = (0, 0.03, 0.06, 0.12, 1.0)
 MIN_POSITIVES = 3  # a class needs this many positives in a bin to enter the bin's effect
@@ -214,14 +215,6 @@ def _weighted_mean(values, weights, axis=None):
         return np.where(
             total > 0, (np.nan_to_num(values) * weights).sum(axis=axis) / total, np.nan
         )[()]
-
-
-def _interval(values: np.ndarray, tail: float) -> tuple[float, float]:
-    values = values[np.isfinite(values)]
-    if len(values) == 0:
-        return (float("nan"), float("nan"))
-    low, high = np.percentile(values, [tail, 100 - tail])
-    return (float(low), float(high))
 
 
 def _bin_label(lo: float, hi: float) -> str:

@@ -207,3 +207,21 @@ def test_a_set_missing_a_table_is_regenerated(tmp_path):
     (root / "Data_Entry_2017_v2020.csv").unlink()
     generate(root, 2, size=64, seed=1, workers=1)
     assert _hashes(root) == before
+
+
+def test_workers_do_not_hang_after_the_parent_used_opencv(tmp_path):
+    """OpenCV's thread pool does not survive fork: a parent that rendered films in-process (a
+    notebook, the look-alike measurement) once left its forked workers waiting forever."""
+    import subprocess
+    import sys
+
+    script = (
+        "import numpy as np, cv2\n"
+        "from agcnn_lab.data.phantom import generate\n"
+        "image = np.random.rand(512, 512).astype(np.float32)\n"
+        "cv2.GaussianBlur(image, (0, 0), 5); cv2.resize(image, (1024, 1024))\n"
+        f"generate({str(tmp_path / 'set')!r}, 12, size=128, seed=1, workers=2)\n"
+        "print('done')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and "done" in result.stdout, result.stderr[-2000:]

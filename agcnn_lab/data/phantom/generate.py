@@ -21,6 +21,7 @@ import re
 import sys
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import cv2
@@ -93,17 +94,13 @@ def generate(
     patients = list(range(1, n_patients + 1))
     chunks = _chunks(patients, workers)
     job = dict(settings=settings, images=str(images))
-    if workers == 1 or len(chunks) == 1:
-        previous = cv2.getNumThreads()
-        cv2.setNumThreads(1)
-        try:
+    with _opencv_single_threaded():
+        if workers == 1 or len(chunks) == 1:
             results = [_make_patients(job, chunk, labels) for chunk in chunks]
-        finally:
-            cv2.setNumThreads(previous)
-    else:
-        with ProcessPoolExecutor(min(workers, len(chunks)), mp_context=_context(),
-                                 initializer=_init_worker) as pool:
-            results = list(pool.map(_make_patients, [job] * len(chunks), chunks))
+        else:
+            with ProcessPoolExecutor(min(workers, len(chunks)), mp_context=_context(),
+                                     initializer=_init_worker) as pool:
+                results = list(pool.map(_make_patients, [job] * len(chunks), chunks))
 
     entries = [row for rows, _ in results for row in rows]
     boxes = [row for _, rows in results for row in rows]
@@ -215,6 +212,23 @@ def _context():
     if sys.platform.startswith("linux"):
         return multiprocessing.get_context("fork")
     return multiprocessing.get_context("spawn")
+
+
+@contextmanager
+def _opencv_single_threaded():
+    """OpenCV on one thread while the films are made, its own setting restored after.
+
+    In one process: a process per core is the parallelism, threads would only fight. Around
+    the fork: OpenCV's thread pool does not survive it. Once the parent has used the pool, a
+    forked worker that touches OpenCV waits forever on a lock held by a thread it did not
+    inherit; with the parent's pool down to one thread while the workers are forked, they
+    start clean."""
+    previous = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        yield
+    finally:
+        cv2.setNumThreads(previous)
 
 
 def _init_worker() -> None:

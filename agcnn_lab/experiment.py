@@ -25,13 +25,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import torch
 
 from .data.bundle import DataBundle, chestmnist_data, nih_data, phantom_data
 from .device import describe_device, pick_device
-from .evaluate.attention_effect import CONTROLS, attention_effect
+from .evaluate.attention_effect import attention_effect
 from .evaluate.fixed_box import pointing_against_fixed_box
 from .evaluate.localisation import localisation_table
 from .evaluate.predict import (
@@ -251,10 +250,4 @@ def evaluate_split(
     under the names `local_whole_film` and `fusion_whole_film`."""
     dataset = data.dataset(part, profile, with_source=True)
     loader = make_loader(dataset, profile.eval_batch_size, profile, shuffle=False)
-    result = predict(model, loader, device, amp=profile.amp, progress=progress)
-    if control is not None:
-        twin = predict(control, loader, device, branches=tuple(CONTROLS), amp=profile.amp, progress=progress)
-        if not np.array_equal(twin.indices, result.indices):
-            raise RuntimeError("the control was predicted on other images than the model")  # a loader bug
-        result.probs.update({CONTROLS[branch]: probs for branch, probs in twin.probs.items()})
-    return result
+    return predict(model, loader, device, amp=profile.amp, progress=progress, control=control)

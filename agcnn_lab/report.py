@@ -18,7 +18,7 @@ import pandas as pd
 
 from .data.classes import CLASSES
 from .evaluate.attention_effect import CONTROLS, effect_table
-from .evaluate.paper import comparison_table, paper_table
+from .evaluate.paper import BRANCHES, comparison_table, paper_table
 from .profiles import TAU_RULES
 
 # The attention's own effect (crop minus whole film, test split; metrics["attention_effect"]).
@@ -32,7 +32,6 @@ BOX_AREA_GOAL = 0.35  # ... with a mean box no larger than this share of the fil
 # that differs between the branches (the local branch's start, epochs and input).
 FUSION_GAIN_GOAL = 0.03  # fusion mean AUC - global mean AUC
 SMALL_FINDINGS = ("Nodule", "Mass")  # the localised findings the zoom-in exists for
-MAIN_BRANCHES = ("global", "local", "fusion")
 
 
 @dataclass
@@ -139,7 +138,7 @@ def write_report(experiment, data, profile, seconds_total: float | None = None) 
     metrics = experiment.metrics
     figures = {
         "curves.png": plot_training_curves(experiment.histories),
-        "roc.png": plot_roc_curves(experiment.test.labels, {b: p for b, p in experiment.test.probs.items() if b in MAIN_BRANCHES}),
+        "roc.png": plot_roc_curves(experiment.test.labels, {b: p for b, p in experiment.test.probs.items() if b in BRANCHES}),
         "class_aucs.png": plot_class_aucs(metrics, backbone=_paper_backbone(profile)),
     }
     if experiment.sweep is not None:

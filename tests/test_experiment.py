@@ -59,7 +59,7 @@ def test_reloaded_run_gives_the_same_predictions(ci_run, ci_data, ci_profile):
     assert reloaded.tau == ci_run.tau
     again = evaluate_run(reloaded, ci_data, ci_profile, torch.device("cpu"), progress=False)
     for branch in BRANCHES:
-        assert np.allclose(again.test.probs[branch], ci_run.test.probs[branch], atol=1e-5)
+        assert np.allclose(again.test.probs[branch], ci_run.test.probs[branch], atol=1e-5), branch
 
 
 def test_metrics_hold_the_attention_effect_crop_minus_whole_film(ci_run):

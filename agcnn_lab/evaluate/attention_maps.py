@@ -20,7 +20,7 @@ from collections.abc import Sequence
 import pandas as pd
 import torch
 
-from ..attention import REDUCTIONS, attention_boxes, heatmap, upsample_heatmap
+from ..attention import REDUCTIONS, attention_boxes, upsample_heatmap
 from ..cam import grad_cam
 from ..data.classes import class_index
 from ..data.geometry import input_boxes_to_source
@@ -45,7 +45,7 @@ def method_heatmaps(model, images: torch.Tensor, targets: Sequence[int] | None =
                 raise ValueError("grad-cam needs targets: the class of each image")
             maps[method] = grad_cam(model, images, list(targets))
         else:
-            maps[method] = heatmap(features, method, model.disease_weight())
+            maps[method] = model.heatmaps(features, method)
     return maps
 
 

@@ -18,7 +18,7 @@ intervals is no test of the difference).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 from scipy.stats import rankdata
@@ -65,19 +65,24 @@ def bootstrap_ci(
 ) -> dict[str, tuple[float, float]]:
     """Percentile intervals of each class's AUC and of the mean AUC over resampled images."""
     y_true, y_score = _check(y_true, y_score, classes)
-    rng = np.random.default_rng(seed)
-    replicates = []
-    for start in range(0, n_boot, chunk):  # chunks keep memory flat on the 25k-image test set
-        rows = rng.integers(0, len(y_true), size=(min(chunk, n_boot - start), len(y_true)))
-        replicates.append(rank_auc(y_true[rows], y_score[rows]))
-    aucs = np.concatenate(replicates)  # (n_boot, C)
+    resamples = bootstrap_rows(len(y_true), n_boot, seed, chunk)
+    aucs = np.concatenate([rank_auc(y_true[rows], y_score[rows]) for rows in resamples])  # (n_boot, C)
     tail = (1 - level) / 2 * 100
     with np.errstate(all="ignore"):
         means = np.nanmean(aucs, axis=1)
-    out = {"mean_auc": _interval(means, tail)}
+    out = {"mean_auc": percentile_interval(means, tail)}
     for k, name in enumerate(classes):
-        out[name] = _interval(aucs[:, k], tail)
+        out[name] = percentile_interval(aucs[:, k], tail)
     return out
+
+
+def bootstrap_rows(n: int, n_boot: int, seed: int = 0, chunk: int = 50) -> Iterator[np.ndarray]:
+    """The bootstrap's resamples of n items, `chunk` replicates at a time: (<= chunk, n) row
+    indices drawn with replacement, n_boot rows in all. Chunks keep memory flat on the
+    25k-image test set; the same seed gives the same resamples whatever the caller."""
+    rng = np.random.default_rng(seed)
+    for start in range(0, n_boot, chunk):
+        yield rng.integers(0, n, size=(min(chunk, n_boot - start), n))
 
 
 def paired_bootstrap_difference(
@@ -102,12 +107,10 @@ def paired_bootstrap_difference(
         raise ValueError(f"scores A {score_a.shape} and B {score_b.shape} must be the same (N, C) shape")
     _, score_b = _check(y_true, score_b, classes)
     y_true, score_a = _check(y_true, score_a, classes)
-    rng = np.random.default_rng(seed)
-    differences = []
-    for start in range(0, n_boot, chunk):  # chunks keep memory flat on the 25k-image test set
-        rows = rng.integers(0, len(y_true), size=(min(chunk, n_boot - start), len(y_true)))
-        labels = y_true[rows]
-        differences.append(rank_auc(labels, score_a[rows]) - rank_auc(labels, score_b[rows]))
+    differences = [
+        rank_auc(y_true[rows], score_a[rows]) - rank_auc(y_true[rows], score_b[rows])
+        for rows in bootstrap_rows(len(y_true), n_boot, seed, chunk)
+    ]
     per_class = np.concatenate(differences)  # (n_boot, C); NaN where the resample lacks a label
     # Both AUCs of a replicate are undefined on the same classes (same labels), so the
     # difference of the two nan-means is the nan-mean of the differences.
@@ -117,13 +120,14 @@ def paired_bootstrap_difference(
     auc_a, auc_b = per_class_auc(y_true, score_a, classes), per_class_auc(y_true, score_b, classes)
     return {
         "mean": mean_auc(y_true, score_a, classes) - mean_auc(y_true, score_b, classes),
-        "ci95": list(_interval(means, tail)),
+        "ci95": list(percentile_interval(means, tail)),
         "auc": {name: auc_a[name] - auc_b[name] for name in classes},
-        "ci95_auc": {name: list(_interval(per_class[:, k], tail)) for k, name in enumerate(classes)},
+        "ci95_auc": {name: list(percentile_interval(per_class[:, k], tail)) for k, name in enumerate(classes)},
     }
 
 
-def _interval(values: np.ndarray, tail: float) -> tuple[float, float]:
+def percentile_interval(values: np.ndarray, tail: float) -> tuple[float, float]:
+    """The (tail, 100 - tail) percentiles of the finite values; NaNs when there are none."""
     values = values[np.isfinite(values)]
     if len(values) == 0:
         return (float("nan"), float("nan"))

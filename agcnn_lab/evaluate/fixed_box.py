@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from .localisation import box_scores, single_lesion
+from .localisation import box_scores, localisation_table, single_lesion
 
 ASPECT_RATIOS = (0.5, 0.75, 1.0, 1.33, 2.0)  # width / height
 _FIT = 1e-9  # slack for w or h computed as 1 + rounding error
@@ -143,16 +143,14 @@ def pointing_against_fixed_box(attention: pd.DataFrame, truth: pd.DataFrame, tra
     if truth.empty:
         raise ValueError("no lesion lies on the images with attention boxes")
     area = float(((attention["x1"] - attention["x0"]) * (attention["y1"] - attention["y0"])).mean())
-    pairs = truth.merge(attention, on="image", suffixes=("", "_att"), validate="many_to_one")
-    hit = box_scores(pairs[["x0_att", "y0_att", "x1_att", "y1_att"]].to_numpy(), pairs[["x0", "y0", "x1", "y1"]].to_numpy())["hit"]
-    alone = single_lesion(pairs["image"])
+    found = localisation_table(attention, truth).loc["all"]
     box = best_fixed_box(train_truth, min(area, 1.0))
-    fixed = fixed_box_scores(box, pairs)
+    fixed = fixed_box_scores(box, truth)
     return {
         "area": area,
-        "hit": float(hit.mean()),
-        "hit_single": float(hit[alone].mean()) if alone.any() else float("nan"),
-        "lesions": int(len(pairs)),
-        "single": int(alone.sum()),
+        "hit": float(found["hit"]),
+        "hit_single": float(found["hit_single"]),
+        "lesions": int(found["lesions"]),
+        "single": int(found["single"]),
         "fixed_box": {"box": [float(v) for v in box], "hit": float(fixed["hit"]), "hit_single": float(fixed["hit_single"])},
     }

@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 from ..data.classes import CLASSES
 from ..data.dataset import label_columns
 from ..data.geometry import input_boxes_to_source
+from .attention_effect import CONTROLS
 from .auc import bootstrap_ci, mean_auc, per_class_auc
 from .paper import BRANCHES
 
@@ -39,16 +40,23 @@ def predict(
     branches: Sequence[str] = BRANCHES,
     amp: bool = False,
     progress: bool = True,
+    control=None,
 ) -> Predictions:
-    """Sigmoid outputs of the requested branches for every sample of `loader`."""
+    """Sigmoid outputs of the requested branches for every sample of `loader`.
+
+    `control`: the model's whole-film control (AGCNN.whole_film_control()), whose local and
+    fusion branches are predicted in the same pass, from the same global features, as
+    `local_whole_film` and `fusion_whole_film`."""
     unknown = set(branches) - set(BRANCHES)
     if unknown:
         raise ValueError(f"unknown branch(es) {sorted(unknown)}; choose from {BRANCHES}")
-    model.eval()
+    for module in (model, control):
+        if module is not None:
+            module.eval()
     needs_crop = bool({"local", "fusion"} & set(branches))
     context = torch.autocast("cuda") if amp and device.type == "cuda" else nullcontext()
     indices, labels, boxes = [], [], []
-    probs: dict[str, list] = {b: [] for b in branches}
+    probs: dict[str, list] = {b: [] for b in (*branches, *(CONTROLS.values() if control is not None else ()))}
     # Not tqdm(loader): tqdm.auto calls iter(loader) an extra time (a second set of workers).
     bar = tqdm(total=len(loader), desc="predict", leave=False, disable=not progress)
     for batch in loader:
@@ -67,6 +75,10 @@ def predict(
             if "fusion" in branches:
                 fused = model.fuse(glob, local)
                 probs["fusion"].append(torch.sigmoid(fused.float()).cpu())
+            if control is not None:
+                whole = control.local_branch(control.attend(images, batch.source.to(device), batch.frame.to(device)).crops)
+                probs[CONTROLS["local"]].append(torch.sigmoid(whole.logits.float()).cpu())
+                probs[CONTROLS["fusion"]].append(torch.sigmoid(control.fuse(glob, whole).float()).cpu())
         indices.append(batch.index.cpu())
         labels.append(batch.labels.cpu())
     bar.close()

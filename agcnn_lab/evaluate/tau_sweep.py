@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..attention import attention_boxes, heatmap, upsample_heatmap
+from ..attention import attention_boxes, upsample_heatmap
 from ..data.geometry import input_boxes_to_source
 from .localisation import box_scores, single_lesion
 
@@ -44,7 +44,7 @@ def global_heatmaps(model, loader, device: torch.device, reduce: str | None = No
     indices, maps, frames, size = [], [], [], None
     for batch in loader:
         images = batch.image.to(device)
-        maps.append(heatmap(model.global_branch(images).features, reduce, model.disease_weight()).float().cpu())
+        maps.append(model.heatmaps(model.global_branch(images).features, reduce).float().cpu())
         frames.append(batch.frame)
         indices.append(batch.index)
         size = images.shape[-1]

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.classes import CLASSES, LABEL_ALIASES
-from .auc import _interval
+from .auc import bootstrap_rows, percentile_interval
 
 DEFAULT_EDGES = (0, 0.03, 0.06, 0.12, 1.0)
 MIN_POSITIVES = 3  # a class needs this many positives in a bin to enter the bin's effect
@@ -123,11 +123,9 @@ def effect_by_lesion_size(
         for b, k, positive, kept in cells
     }
     boot = {key: [] for key in point}
-    rng = np.random.default_rng(seed)
-    chunk = 100  # replicates per chunk: keeps the (chunk, N) weight matrix small on NIH's 25k test films
-    for start in range(0, n_boot, chunk):
-        size = min(chunk, n_boot - start)
-        rows = rng.integers(0, len(labels), size=(size, len(labels)))
+    # 100 replicates per chunk keep the (chunk, N) weight matrix small on NIH's 25k test films.
+    for rows in bootstrap_rows(len(labels), n_boot, seed, chunk=100):
+        size = len(rows)
         # A resample as integer weights (how often each film was drawn): the films' order by
         # score never changes, so each AUC is a weighted rank sum over one fixed sorting.
         offsets = (np.arange(size) * len(labels))[:, None]
@@ -163,7 +161,7 @@ def effect_by_lesion_size(
             rep_a, rep_b, rep_pos = np.stack(
                 [np.concatenate(boot[key], axis=1) for key in keys], axis=-1
             )
-            row["ci_lo"], row["ci_hi"] = _interval(
+            row["ci_lo"], row["ci_hi"] = percentile_interval(
                 _weighted_mean(rep_a - rep_b, rep_pos, axis=1), tail
             )
         rows_out.append(row)

@@ -94,7 +94,7 @@ class AGCNN(nn.Module):
         if features is None:
             with torch.no_grad():
                 features = self.global_branch(images).features
-        return self.attention(features, images, sources, frames, weight=self.disease_weight())
+        return self.attention.from_heatmaps(self.heatmaps(features), images, sources, frames)
 
     def disease_weight(self) -> torch.Tensor:
         """The global classifier's rows of the diseases (not No Finding): the class activation
@@ -102,8 +102,9 @@ class AGCNN(nn.Module):
         return self.global_branch.classifier.weight[: self.num_classes]
 
     def heatmaps(self, features: torch.Tensor, reduce: str | None = None) -> torch.Tensor:
-        """The attention heatmaps of the global features, with the attention's statistic or `reduce`."""
-        return heatmap(features, reduce or self.attention.reduce, self.disease_weight())
+        """The attention heatmaps of the global features (on their device), with the attention's
+        statistic or `reduce`; the class activation map takes the global classifier's weights."""
+        return heatmap(features, reduce or self.attention.reduce, self.disease_weight().to(features.device))
 
     def whole_film_control(self) -> AGCNN:
         """The attention's control: a copy of this model whose local branch is fed the whole film
@@ -114,13 +115,8 @@ class AGCNN(nn.Module):
         are now: made before stage II, the two local branches start from the same weights, so
         that after the same training the difference between them is the box's alone.
         """
-        control = copy.deepcopy(self)
-        control.global_branch = self.global_branch
-        a = self.attention
-        control.attention = AttentionCrop(
-            tau=a.tau, reduce=a.reduce, threshold=a.threshold, upsample=a.upsample, crop_size=a.crop_size,
-            crop_from="whole", min_size=a.min_size, sampling_ratio=a.sampling_ratio,
-        )
+        control = copy.deepcopy(self, memo={id(self.global_branch): self.global_branch})  # shared, not copied
+        control.attention.crop_from = "whole"
         return control
 
     def fuse(self, global_out: BranchOutput, local_out: BranchOutput) -> torch.Tensor:

@@ -21,7 +21,7 @@ from torch import nn
 
 from .stems import GrayStem, ImageNetStem
 from .tiny import TinyNet
-from .weights import imagenet_state_dict, rename_old_densenet_keys
+from .weights import imagenet_state_dict, rename_old_densenet_keys, weights_for_backbone
 
 _REGISTRY: dict[str, Callable[..., Backbone]] = {}
 
@@ -155,7 +155,7 @@ def _torchvision_backbone(builder, weights, trunk, num_features, pretrained, wei
 def resnet18(pretrained: bool = False, weights_path=None) -> Backbone:
     tv = torchvision.models
     return _torchvision_backbone(
-        tv.resnet18, tv.ResNet18_Weights.IMAGENET1K_V1, ResNetTrunk, 512, pretrained, weights_path
+        tv.resnet18, weights_for_backbone("resnet18"), ResNetTrunk, 512, pretrained, weights_path
     )
 
 
@@ -163,7 +163,7 @@ def resnet18(pretrained: bool = False, weights_path=None) -> Backbone:
 def resnet50(pretrained: bool = False, weights_path=None) -> Backbone:
     tv = torchvision.models
     return _torchvision_backbone(
-        tv.resnet50, tv.ResNet50_Weights.IMAGENET1K_V2, ResNetTrunk, 2048, pretrained, weights_path
+        tv.resnet50, weights_for_backbone("resnet50"), ResNetTrunk, 2048, pretrained, weights_path
     )
 
 
@@ -172,7 +172,7 @@ def densenet121(pretrained: bool = False, weights_path=None) -> Backbone:
     tv = torchvision.models
     return _torchvision_backbone(
         tv.densenet121,
-        tv.DenseNet121_Weights.IMAGENET1K_V1,
+        weights_for_backbone("densenet121"),
         DenseNetTrunk,
         1024,
         pretrained,
@@ -186,7 +186,7 @@ def mobilenet_v2(pretrained: bool = False, weights_path=None, output_stride: int
     tv = torchvision.models
     model = tv.mobilenet_v2(weights=None)
     if pretrained:
-        model.load_state_dict(imagenet_state_dict(tv.MobileNet_V2_Weights.IMAGENET1K_V1, weights_path))
+        model.load_state_dict(imagenet_state_dict(weights_for_backbone("mobilenet_v2"), weights_path))
     return Backbone(ImageNetStem(), MobileNetV2Trunk(model, output_stride, frozen_blocks), num_features=1280, stride=output_stride)
 
 

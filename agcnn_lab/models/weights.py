@@ -27,12 +27,13 @@ from torchvision.models import WeightsEnum
 # What an unreachable or refusing host raises out of torch.hub's urllib download.
 NetworkError = (urllib.error.URLError, http.client.HTTPException, ConnectionError, TimeoutError)
 
-# The ImageNet checkpoint each torchvision backbone of this package starts from.
+# The ImageNet checkpoint each torchvision backbone of this package starts from: backbone (the
+# torchvision builder of the same name) -> (weights enum, member).
 _BACKBONE_WEIGHTS = {
-    "resnet18": ("resnet18", "ResNet18_Weights", "IMAGENET1K_V1"),
-    "resnet50": ("resnet50", "ResNet50_Weights", "IMAGENET1K_V2"),
-    "densenet121": ("densenet121", "DenseNet121_Weights", "IMAGENET1K_V1"),
-    "mobilenet_v2": ("mobilenet_v2", "MobileNet_V2_Weights", "IMAGENET1K_V1"),
+    "resnet18": ("ResNet18_Weights", "IMAGENET1K_V1"),
+    "resnet50": ("ResNet50_Weights", "IMAGENET1K_V2"),
+    "densenet121": ("DenseNet121_Weights", "IMAGENET1K_V1"),
+    "mobilenet_v2": ("MobileNet_V2_Weights", "IMAGENET1K_V1"),
 }
 
 
@@ -40,22 +41,27 @@ def weights_for_backbone(name: str) -> WeightsEnum:
     """torchvision's ImageNet weights enum for the backbone `name` (ValueError if it has none)."""
     if name not in _BACKBONE_WEIGHTS:
         raise ValueError(f"backbone {name!r} has no ImageNet weights; those that do: {', '.join(_BACKBONE_WEIGHTS)}")
-    _, enum, member = _BACKBONE_WEIGHTS[name]
+    enum, member = _BACKBONE_WEIGHTS[name]
     return getattr(getattr(torchvision.models, enum), member)
+
+
+def hash_prefix(weights: WeightsEnum) -> str:
+    """The SHA-256 prefix torchvision puts in a checkpoint's file name (resnet18-f37072fd.pth)."""
+    return Path(urlparse(weights.url).path).stem.rsplit("-", 1)[-1]
 
 
 def verify_checkpoint(path: str | os.PathLike, weights: WeightsEnum) -> None:
     """Raise ValueError unless `path` is the file of `weights`: the SHA-256 prefix in torchvision's
     file name, and a strict load into torchvision's architecture."""
     path = Path(path)
-    expected = Path(urlparse(weights.url).path).stem.rsplit("-", 1)[-1]
+    expected = hash_prefix(weights)
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     if not digest.hexdigest().startswith(expected):
         raise ValueError(f"{path}: SHA-256 {digest.hexdigest()[:12]}... is not torchvision's {weights} ({expected}...)")
-    builder = next(b for b, enum, member in _BACKBONE_WEIGHTS.values() if f"{enum}.{member}" == str(weights))
+    builder = next(name for name in _BACKBONE_WEIGHTS if weights_for_backbone(name) == weights)
     model = getattr(torchvision.models, builder)(weights=None)
     state = torch.load(path, map_location="cpu", weights_only=True)
     if "densenet" in builder:

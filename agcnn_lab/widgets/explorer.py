@@ -19,7 +19,6 @@ import torch
 from ..attention import (
     REDUCTIONS,
     crop,
-    heatmap,
     largest_component,
     threshold_mask,
     upsample_heatmap,
@@ -118,7 +117,7 @@ class AttentionExplorer:
             raise ValueError(f"unknown heatmap statistic {state.reduce!r}; choose from {REDUCTIONS}")
         sample, features = self._sample(state.image)
         size = sample.image.shape[-1]
-        maps = heatmap(features, state.reduce, self.model.disease_weight().cpu())
+        maps = self.model.heatmaps(features, state.reduce)
         mask_maps = upsample_heatmap(maps, size) if self.upsample else maps
         mask = threshold_mask(mask_maps, state.tau)
         box = attention_boxes(mask_maps, state.tau, size, min_size=self.model.attention.min_size)

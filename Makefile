@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 TORCH_PIP ?= torch==2.14.1 torchvision==0.29.1
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PROFILE ?= cpu
-OUT    ?= runs/demo
+OUT    ?= runs/demo-$(PROFILE)
 
 .PHONY: install weights demo test lint unit notebooks lab clean
 

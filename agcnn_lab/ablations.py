@@ -21,44 +21,52 @@ import dataclasses
 import json
 import re
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 import torch
 
+from .config import CropFrom, Profile, write_text_atomic
 from .data.bundle import DataBundle
 from .evaluate.predict import branch_metrics
 from .experiment import train_run
-from .profiles import Profile, StageSettings
-from .series import predict_split
+from .run_folder import claim_run_folder
+from .train.predict import predict_split
 
 
 @dataclass(frozen=True)
 class Variant:
+    """A named change of the configuration: dotted field paths -> values (config.Profile.with_changes)."""
+
     name: str
-    joint: bool = False  # all three branches trained at once (the paper's "all jointly")
-    crop_from: str = (
-        "source"  # "input": cut the crop from the global input (no zoom); "whole": no attention
-    )
-    tau: float | None = None  # None: the profile's rule (chosen on validation, or profile.tau)
-    tau_on: str | None = None  # None: the profile's; "hit_single": the rule on single-lesion films
-    crop_size: int | None = None  # the local branch's input; None: the profile's
+    changes: dict = field(default_factory=dict)  # e.g. {"model.attention.crop_from": "input"}
     paper: tuple[float, float, float] | None = None  # the paper's global/local/fusion mean AUC
 
     @property
     def folder(self) -> str:
         return re.sub(r"[^a-z0-9]+", "-", self.name.lower()).strip("-")
 
+    def __hash__(self) -> int:  # changes is a dict: hash its items (variants go in sets)
+        return hash((self.name, tuple(sorted((k, repr(v)) for k, v in self.changes.items())), self.paper))
+
+    @property
+    def joint(self) -> bool:
+        return bool(self.changes.get("training.joint", False))
+
+    @property
+    def crop_from(self) -> str:
+        return str(self.changes.get("model.attention.crop_from", CropFrom.SOURCE))
+
 
 PAPER = Variant("paper: G -> L -> F", paper=(0.841, 0.817, 0.868))
-JOINT = Variant("all jointly", joint=True, paper=(0.847, 0.815, 0.849))
-CROP_FROM_INPUT = Variant("crop from the input", crop_from="input")
+JOINT = Variant("all jointly", {"training.joint": True}, paper=(0.847, 0.815, 0.849))
+CROP_FROM_INPUT = Variant("crop from the input", {"model.attention.crop_from": "input"})
 # Not in the paper: the local branch sees the whole film at the crop's resolution. What the
 # paper's local branch gains over this is the attention's own share of the gain; the rest is
 # what stage II brings without a box: the extra resolution, and the extra epochs of a local
 # branch that starts from the trained global one.
-NO_ATTENTION = Variant("no attention: the whole film", crop_from="whole")
+NO_ATTENTION = Variant("no attention: the whole film", {"model.attention.crop_from": "whole"})
 # The equal-budget control (benchmarks/control_no_attention.py): the paper feeds both branches
 # the same number of pixels, so the attention's share shows against a whole film at that size.
 TIGHT_BOX = "tight box: tau on single-lesion films"
@@ -68,17 +76,23 @@ def attention_controls(profile: Profile) -> tuple[Variant, ...]:
     """The attention crop against the whole film, at the profile's crop size and at the global
     input's size (the paper's setting), with the box of the profile's tau rule and the tighter
     box of the rule on single-lesion films."""
-    same = profile.geometry.crop
+    same = profile.data.geometry.crop
+    tight = {"model.attention.tau_on": "hit_single"}
     return (
         NO_ATTENTION,
-        Variant(TIGHT_BOX, tau_on="hit_single"),
-        Variant(f"{TIGHT_BOX}, crop {same} px", tau_on="hit_single", crop_size=same),
-        Variant(f"no attention: the whole film at {same} px", crop_from="whole", crop_size=same),
+        Variant(TIGHT_BOX, tight),
+        Variant(f"{TIGHT_BOX}, crop {same} px", {**tight, "model.attention.crop_size": same}),
+        Variant(f"no attention: the whole film at {same} px",
+                {"model.attention.crop_from": "whole", "model.attention.crop_size": same}),
     )
 
 
-TAU_LOW = Variant("tau = 0.3", tau=0.3, paper=(0.841, 0.822, 0.859))
-TAU_HIGH = Variant("tau = 0.9", tau=0.9, paper=(0.841, 0.751, 0.863))
+def _fixed_tau(tau: float) -> dict:
+    return {"model.attention.tau": tau, "model.attention.choose_tau": False}
+
+
+TAU_LOW = Variant("tau = 0.3", _fixed_tau(0.3), paper=(0.841, 0.822, 0.859))
+TAU_HIGH = Variant("tau = 0.9", _fixed_tau(0.9), paper=(0.841, 0.751, 0.863))
 VARIANTS = (PAPER, JOINT, CROP_FROM_INPUT, NO_ATTENTION, TAU_LOW, TAU_HIGH)
 
 # The training-order ablation of the paper (ResNet-50, test mean AUC global/local/fusion).
@@ -121,23 +135,17 @@ def ablation_plan(profile: Profile) -> AblationPlan:
 
 
 def variant_profile(profile: Profile, variant: Variant, plan: AblationPlan) -> Profile:
-    """`profile` with the variant's tau, tau rule and crop size, and the plan's stage lengths
-    (the lr drop scaled along)."""
-    changes: dict = {}
-    if variant.tau is not None:
-        changes.update(tau=variant.tau, choose_tau=False)
-    if variant.tau_on is not None:
-        changes.update(tau_on=variant.tau_on)
-    if variant.crop_size is not None:
-        changes.update(crop_size=variant.crop_size)
+    """`profile` with the variant's changes, no whole-film control (a variant is a row of a
+    table), and the plan's stage lengths (the lr drop scaled along)."""
+    changes: dict = {**variant.changes, "training.control": False}
     if plan.epochs:
         stages = {}
-        for name, settings in profile.stages.items():
+        for name, settings in profile.training.stages.items():
             epochs = plan.epochs.get(name, settings.epochs)
             drop = max(1, round(settings.lr_drop_epoch * epochs / max(settings.epochs, 1)))
-            stages[name] = dataclasses.replace(settings, epochs=epochs, lr_drop_epoch=drop) if isinstance(settings, StageSettings) else settings
-        changes["stages"] = stages
-    return profile.with_changes(**changes) if changes else profile
+            stages[name] = dataclasses.replace(settings, epochs=epochs, lr_drop_epoch=drop)
+        changes["training.stages"] = stages
+    return profile.with_changes(**changes)
 
 
 def train_subset(data: DataBundle, fraction: float, seed: int = 0) -> DataBundle:
@@ -174,21 +182,18 @@ def run_variant(
     its test metrics (metrics.json's mapping, also written to the folder)."""
     plan = plan or ablation_plan(profile)
     base = Path(base)
-    out = base / "ablations" / variant.folder
-    out.mkdir(parents=True, exist_ok=True)
+    vprofile = variant_profile(profile, variant, plan)
+    out = claim_run_folder(base / "ablations" / variant.folder, vprofile)
     if not variant.joint:
         same_as_base = variant == PAPER and not plan.shortened
         _reuse(base, out, ("global", "local", "fusion") if same_as_base else ("global",))
-    vprofile = variant_profile(profile, variant, plan)
-    train_data = train_subset(data, plan.train_fraction, profile.seed)
-    run = train_run(
-        vprofile, train_data, out, device, joint=variant.joint, crop_from=variant.crop_from, progress=progress, control=False
-    )
+    train_data = train_subset(data, plan.train_fraction, profile.data.seed)
+    run = train_run(vprofile, train_data, out, device, progress=progress)
     # The test split only (no validation predictions, no predictions.csv): a variant is a row of
     # a table, and on a CPU every pass over the data counts.
     test = predict_split(run.model, data, vprofile, "test", device, progress=progress)
-    metrics = branch_metrics(test, seed=profile.seed)
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
+    metrics = branch_metrics(test, seed=profile.training.seed)
+    write_text_atomic(out / "metrics.json", json.dumps(metrics, indent=1))
     return run, metrics
 
 
@@ -208,7 +213,7 @@ def run_ablations(
         run, metrics = run_variant(variant, profile, data, base, device, plan, progress)
         low, high = metrics["fusion"]["ci95"]["mean_auc"]
         paper = variant.paper or (float("nan"),) * 3
-        stages = variant_profile(profile, variant, plan).stages
+        stages = variant_profile(profile, variant, plan).training.stages
         trained = ("global",) if variant.joint else ("local", "fusion")
         rows.append(
             {

@@ -1,25 +1,28 @@
 """One experiment end to end: data -> model -> three stages -> tau -> test predictions -> files.
 
     profile = get_profile("cpu")
-    data = load_data("phantom", profile)
-    run = run_experiment(profile, data, out="runs/demo")
+    data = load_data(profile)
+    run = run_experiment(profile, data, out="runs/demo-cpu")
     run.metrics["fusion"]["mean_auc"]
     run.metrics["attention_effect"]["local"]["mean"]   # crop minus whole film, with its ci95
+    again = load_run("runs/demo-cpu")                       # the folder alone: its config.json, its weights
 
-Besides G -> L -> F, every run trains the whole-film control by default (`control=False` skips
-it): a twin of stages II and III whose local branch is fed the whole film at the crop's size,
-from the same start, with the same epochs, seed and augmentation (out/whole_film/). Its
-branches are `local_whole_film` and `fusion_whole_film`; the test AUC of the crop's branches
-minus theirs, with a paired bootstrap interval, is the attention's own effect.
+Besides G -> L -> F, every run trains the whole-film control unless
+`profile.training.control` is off: a twin of stages II and III whose local branch is fed the
+whole film at the crop's size, from the same start, with the same epochs, seed and
+augmentation (out/whole_film/). Its branches are `local_whole_film` and `fusion_whole_film`;
+the test AUC of the crop's branches minus theirs, with a paired bootstrap interval, is the
+attention's own effect.
 
-Everything a result rests on is written to `out`: the stages' checkpoints and logs,
-`run.json` (profile, tau, device, times), `tau_sweep.csv`, `predictions.csv` (test and val,
-every branch), `metrics.json` (test split) and `localisation.csv`.
+A run folder holds everything a result rests on, and its configuration first: `config.json`
+(written before the first epoch; a folder holding another configuration is refused, naming the
+fields that differ), the stages' checkpoints and logs, `run.json` (tau, device, times),
+`tau_sweep.csv`, `predictions.csv` (test and val, every branch), `metrics.json` (test split)
+and `localisation.csv`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import time
 from dataclasses import dataclass
@@ -28,68 +31,63 @@ from pathlib import Path
 import pandas as pd
 import torch
 
+from .attention import AttentionCrop
+from .config import CropFrom, ModelConfig, Profile, Stage, write_text_atomic
 from .data.bundle import DataBundle, chestmnist_data, nih_data, phantom_data
+from .data.classes import CLASSES
 from .device import describe_device, pick_device
 from .evaluate.attention_effect import attention_effect
+from .evaluate.auc import mean_auc
 from .evaluate.fixed_box import pointing_against_fixed_box
 from .evaluate.localisation import localisation_table
-from .evaluate.predict import (
-    Predictions,
-    attention_frame,
-    branch_metrics,
-    predict,
-    predictions_frame,
-)
+from .evaluate.predict import attention_frame, branch_metrics, predictions_frame
 from .evaluate.tau_sweep import choose_tau, global_heatmaps, tau_sweep
 from .models import AGCNN
-from .profiles import Profile
-from .train.loop import load_best
-from .train.stages import make_loader, train_stage
+from .run_folder import CONFIG_FILE, RUN_FILE, RunFolderError, claim_run_folder, read_run_folder
+from .train.loader import make_loader
+from .train.precision import prepare_model
+from .train.predict import Predictions, predict_split
+from .train.stages import train_stage
 
-DATA_KINDS = ("phantom", "nih", "chestmnist")
 CONTROL_DIR = "whole_film"  # the control's stages II and III, inside the run folder
 
-
-def build_model(profile: Profile, tau: float | None = None, crop_from: str = "source") -> AGCNN:
-    return AGCNN(
-        profile.backbone,
-        num_classes=14,
-        with_no_finding=profile.with_no_finding,
-        pretrained=profile.pretrained,
-        tau=tau if tau is not None else profile.tau,
-        reduce=profile.reduce,
-        upsample=profile.upsample,
-        crop_size=profile.crop_size,
-        crop_from=crop_from,
-        **profile.backbone_options,
-    )
+__all__ = ["CONFIG_FILE", "RUN_FILE", "RunFolderError", "build_model", "evaluate_run", "load_data",
+           "load_run", "run_experiment", "train_run", "validation_tau_sweep"]
 
 
-def load_data(kind: str, profile: Profile, root: str | Path | None = None, progress: bool = True) -> DataBundle:
-    """phantom (generated on first use), nih (a prepare-nih folder) or chestmnist (an npz)."""
-    if kind == "phantom":
-        return phantom_data(profile, root, progress=progress)
-    if kind == "nih":
-        if root is None:
-            raise ValueError("--data nih needs --data-root, the folder `agcnn-lab prepare-nih --root` filled")
-        return nih_data(root, profile, progress=progress)
-    if kind == "chestmnist":
-        if root is None:
-            raise ValueError("--data chestmnist needs --data-root, the path of chestmnist_*.npz")
-        return chestmnist_data(root, profile)
-    raise ValueError(f"unknown data {kind!r}; choose one of {', '.join(DATA_KINDS)}")
+def build_model(config: Profile | ModelConfig, tau: float | None = None) -> AGCNN:
+    """The model a configuration describes (its `model` part), with its AttentionCrop."""
+    model = config.model if isinstance(config, Profile) else config
+    a = model.attention
+    attention = AttentionCrop(tau=a.tau if tau is None else tau, reduce=a.reduce, upsample=a.upsample,
+                              crop_size=a.crop_size, crop_from=a.crop_from.value)
+    return AGCNN(model.backbone, attention, num_classes=14, with_no_finding=model.with_no_finding,
+                 pretrained=model.pretrained, **model.backbone_options)
+
+
+def load_data(profile: Profile, progress: bool = True) -> DataBundle:
+    """The data `profile.data` names: phantom (generated on first use), nih (a prepare-nih
+    folder) or chestmnist (an npz)."""
+    config = profile.data
+    if config.kind == "phantom":
+        return phantom_data(config, config.root, progress=progress, label=profile.name)
+    if config.root is None:
+        what = "the folder `agcnn-lab prepare-nih --root` filled" if config.kind == "nih" else "the path of chestmnist_*.npz"
+        raise ValueError(f"data {config.kind!r} needs data.root (--data-root): {what}")
+    if config.kind == "nih":
+        return nih_data(config.root, config, progress=progress)
+    return chestmnist_data(config.root, config)
 
 
 @dataclass
 class TrainedRun:
     out: Path
+    profile: Profile
     model: AGCNN
     tau: float
     sweep: pd.DataFrame | None
     histories: dict
     seconds: dict
-    crop_from: str = "source"
-    joint: bool = False
     control: AGCNN | None = None  # the whole-film twin (model.whole_film_control()), trained
 
 
@@ -105,84 +103,96 @@ def train_run(
     data: DataBundle,
     out: str | Path,
     device: torch.device | None = None,
-    joint: bool = False,
-    crop_from: str = "source",
     progress: bool = True,
     until: str | None = None,
-    control: bool = True,
 ) -> TrainedRun:
-    """The three stages (or the joint variant), resuming whatever `out` holds; tau is chosen
-    on the validation split after stage I when the profile asks for it. Writes run.json.
+    """The three stages (or the joint variant, `profile.training.joint`), resuming whatever `out`
+    holds; tau is chosen on the validation split after stage I when the profile asks for it.
+    Writes config.json first (refusing a folder of another configuration), run.json last.
 
-    `control` also trains the whole-film control's stages II and III (three-stage runs with
-    the crop cut from the source only) in out/whole_film/.
+    With `profile.training.control`, also trains the whole-film control's stages II and III
+    (three-stage runs with the crop cut from the source only) in out/whole_film/.
 
     `until` ("global" or "local") stops after that stage, without writing run.json: the
     notebooks train one stage each, in the same order and with the same tau rule as here."""
-    if until not in (None, "global", "local", "fusion") or (until and joint):
+    training, attention = profile.training, profile.model.attention
+    if until not in (None, "global", "local", "fusion") or (until and training.joint):
         raise ValueError(f"until must be None, 'global', 'local' or 'fusion' (three-stage runs only), got {until!r}")
-    control = control and not joint and crop_from == "source" and until is None
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = claim_run_folder(out, profile)
+    check_validation_labels(data)
+    control = training.control and not training.joint and attention.crop_from == CropFrom.SOURCE and until is None
     device = device or pick_device()
-    torch.manual_seed(profile.seed)
-    model = build_model(profile, crop_from=crop_from).to(device)
+    torch.manual_seed(training.seed)
+    model = prepare_model(build_model(profile), device, training.amp)
     seconds, histories, sweep, twin = {}, {}, None, None
-    stages = ("joint",) if joint else ("global", "local", "fusion")
+    stages = (Stage.JOINT,) if training.joint else (Stage.GLOBAL, Stage.LOCAL, Stage.FUSION)
     for stage in stages:
-        if stage == "local" and profile.choose_tau and data.boxes is not None:
+        if stage == Stage.LOCAL and attention.choose_tau and data.boxes is not None:
             sweep = validation_tau_sweep(model, data, profile, device)
             sweep.to_csv(out / "tau_sweep.csv", index=False)
-            model.attention.tau = choose_tau(sweep, profile.min_hit, on=profile.tau_on)
-        if stage == "local" and control:
+            model.attention.tau = choose_tau(sweep, attention.min_hit, on=attention.tau_on.value)
+        if stage == Stage.LOCAL and control:
             twin = model.whole_film_control()  # now, before stage II: the same start as the crop's
         began = time.perf_counter()
-        histories[stage] = train_stage(stage, model, data, profile, out, device, progress).history
-        seconds[stage] = time.perf_counter() - began
-        if stage == until and stage != "fusion":
-            return TrainedRun(out, model, model.attention.tau, sweep, histories, seconds, crop_from, joint)
+        histories[stage.value] = train_stage(stage, model, data, profile, out, device, progress, score=mean_auc).history
+        seconds[stage.value] = time.perf_counter() - began
+        if stage == until and stage != Stage.FUSION:
+            return TrainedRun(out, profile, model, model.attention.tau, sweep, histories, seconds)
     if twin is not None:
-        for stage in ("local", "fusion"):
+        for stage in (Stage.LOCAL, Stage.FUSION):
             began = time.perf_counter()
-            histories[f"{stage}_{CONTROL_DIR}"] = train_stage(stage, twin, data, profile, out / CONTROL_DIR, device, progress).history
-            seconds[f"{stage}_{CONTROL_DIR}"] = time.perf_counter() - began
+            result = train_stage(stage, twin, data, profile, out / CONTROL_DIR, device, progress, score=mean_auc)
+            histories[f"{stage.value}_{CONTROL_DIR}"] = result.history
+            seconds[f"{stage.value}_{CONTROL_DIR}"] = time.perf_counter() - began
     run = {
         "profile": profile.name,
+        "config": CONFIG_FILE,
         "data": data.name,
         "tau": model.attention.tau,
-        "crop_from": crop_from,
-        "joint": joint,
         "control": CONTROL_DIR if twin is not None else None,
         "device": describe_device(device),
         "seconds": seconds,
         "sizes": {p: len(data.entries(p)) for p in data.parts},
-        "settings": dataclasses.asdict(profile),
     }
-    (out / "run.json").write_text(json.dumps(run, indent=1, default=str))
-    return TrainedRun(out, model, model.attention.tau, sweep, histories, seconds, crop_from, joint, twin)
+    write_text_atomic(out / RUN_FILE, json.dumps(run, indent=1, default=str))
+    return TrainedRun(out, profile, model, model.attention.tau, sweep, histories, seconds, twin)
+
+
+def check_validation_labels(data: DataBundle) -> None:
+    """Refuse, before any training, a validation split on which no class has both positive and
+    negative films: its mean AUC is undefined, so no epoch could ever be chosen."""
+    values = data.entries("val")[list(CLASSES)].to_numpy()
+    positives = values.sum(axis=0)
+    defined = (positives > 0) & (positives < len(values))
+    if not defined.any():
+        raise ValueError(
+            f"{data.name}: the validation split ({len(values)} films) has no class with both positive and "
+            "negative films, so its mean AUC is undefined and no epoch can be chosen; use more patients"
+        )
 
 
 def validation_tau_sweep(model, data: DataBundle, profile: Profile, device: torch.device) -> pd.DataFrame:
     """The tau sweep of the global branch on the validation split, as train_run runs it
     before stage II (notebook 03 shows the same table)."""
-    loader = make_loader(data.dataset("val", profile), profile.eval_batch_size, profile, shuffle=False)
-    return tau_sweep(global_heatmaps(model, loader, device), data.boxes, data.entries("val"), upsample=profile.upsample)
+    dataset = data.dataset("val", profile.data, with_no_finding=model.with_no_finding)
+    loader = make_loader(dataset, profile.training.eval_batch_size, profile.training, shuffle=False)
+    return tau_sweep(global_heatmaps(model, loader, device), data.boxes, data.entries("val"),
+                     upsample=profile.model.attention.upsample)
 
 
-def load_run(out: str | Path, profile: Profile, device: torch.device | None = None) -> TrainedRun:
-    """A finished training run from its folder: the best weights of each stage, its tau."""
+def load_run(out: str | Path, device: torch.device | None = None) -> TrainedRun:
+    """A finished training run from its folder alone: its config.json, run.json, the best
+    weights of each stage and its tau."""
     out = Path(out)
-    if not (out / "run.json").is_file():
-        raise ValueError(f"{out}: no finished training run here (run.json is missing); train first")
-    run = json.loads((out / "run.json").read_text())
-    if run["profile"] != profile.name:
-        raise ValueError(f"{out}: was trained with profile {run['profile']!r}, not {profile.name!r}")
+    profile, run = read_run_folder(out)
     device = device or pick_device()
-    model = build_model(profile, tau=run["tau"], crop_from=run["crop_from"]).to(device)
+    model = prepare_model(build_model(profile, tau=run["tau"]), device, profile.training.amp)
     histories = {}
     modules = {"global": {"global_branch": model.global_branch}, "local": {"local_branch": model.local_branch}, "fusion": {"fusion": model.fusion}}
-    if run["joint"]:
+    if profile.training.joint:
         modules = {"joint": {k: v for part in modules.values() for k, v in part.items()}}
+    from .train.loop import load_best
+
     for stage, parts in modules.items():
         load_best(out / f"stage_{stage}", parts, device)
         histories[stage] = json.loads((out / f"stage_{stage}" / "log.json").read_text())
@@ -194,19 +204,21 @@ def load_run(out: str | Path, profile: Profile, device: torch.device | None = No
             load_best(folder, parts, device)
             histories[f"{stage}_{run['control']}"] = json.loads((folder / "log.json").read_text())
     sweep = pd.read_csv(out / "tau_sweep.csv") if (out / "tau_sweep.csv").is_file() else None
-    return TrainedRun(out, model, run["tau"], sweep, histories, run["seconds"], run["crop_from"], run["joint"], twin)
+    return TrainedRun(out, profile, model, run["tau"], sweep, histories, run["seconds"], twin)
 
 
-def evaluate_run(run: TrainedRun, data: DataBundle, profile: Profile, device: torch.device | None = None, progress: bool = True) -> Experiment:
+def evaluate_run(run: TrainedRun, data: DataBundle, device: torch.device | None = None, progress: bool = True) -> Experiment:
     """Test (and val) predictions of every branch; writes predictions.csv, metrics.json and
     localisation.csv (when the data has boxes)."""
     device = device or pick_device()
+    profile = run.profile
     began = time.perf_counter()
-    test = evaluate_split(run.model, data, profile, "test", device, progress, run.control)
-    val = evaluate_split(run.model, data, profile, "val", device, progress, run.control)
-    metrics = branch_metrics(test, seed=profile.seed)
+    test = predict_split(run.model, data, profile, "test", device, control=run.control, progress=progress)
+    val = predict_split(run.model, data, profile, "val", device, control=run.control, progress=progress)
+    seed = profile.training.seed
+    metrics = branch_metrics(test, seed=seed)
     if run.control is not None:
-        metrics["attention_effect"] = attention_effect(test.labels, test.probs, seed=profile.seed)
+        metrics["attention_effect"] = attention_effect(test.labels, test.probs, seed=seed)
     frames = [predictions_frame(test, data.entries("test"), "test"), predictions_frame(val, data.entries("val"), "val")]
     pd.concat(frames, ignore_index=True).to_csv(run.out / "predictions.csv", index=False, float_format="%.9g")
     localisation = None
@@ -219,10 +231,10 @@ def evaluate_run(run: TrainedRun, data: DataBundle, profile: Profile, device: to
             train_truth = data.boxes[data.boxes["image"].isin(set(data.entries("train")["image"]))]
             if len(train_truth):
                 metrics["pointing"] = pointing_against_fixed_box(attention, truth, train_truth)
-    (run.out / "metrics.json").write_text(json.dumps(metrics, indent=1))
+    write_text_atomic(run.out / "metrics.json", json.dumps(metrics, indent=1))
     seconds = {**run.seconds, "evaluate": time.perf_counter() - began}
     return Experiment(
-        run.out, run.model, run.tau, run.sweep, run.histories, seconds, run.crop_from, run.joint, run.control,
+        run.out, profile, run.model, run.tau, run.sweep, run.histories, seconds, run.control,
         test, metrics, localisation,
     )
 
@@ -232,22 +244,9 @@ def run_experiment(
     data: DataBundle,
     out: str | Path,
     device: torch.device | None = None,
-    joint: bool = False,
-    crop_from: str = "source",
     progress: bool = True,
-    control: bool = True,
 ) -> Experiment:
     """Train (resuming whatever `out` holds), then evaluate on the test split."""
     device = device or pick_device()
-    run = train_run(profile, data, out, device, joint=joint, crop_from=crop_from, progress=progress, control=control)
-    return evaluate_run(run, data, profile, device, progress)
-
-
-def evaluate_split(
-    model, data: DataBundle, profile: Profile, part: str, device, progress: bool = True, control: AGCNN | None = None
-) -> Predictions:
-    """Every branch's predictions on `part`; with `control`, also its local and fusion branches
-    under the names `local_whole_film` and `fusion_whole_film`."""
-    dataset = data.dataset(part, profile, with_source=True)
-    loader = make_loader(dataset, profile.eval_batch_size, profile, shuffle=False)
-    return predict(model, loader, device, amp=profile.amp, progress=progress, control=control)
+    run = train_run(profile, data, out, device, progress=progress)
+    return evaluate_run(run, data, device, progress)

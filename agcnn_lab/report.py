@@ -16,10 +16,10 @@ import matplotlib
 import numpy as np
 import pandas as pd
 
+from .config import TAU_RULES, write_text_atomic
 from .data.classes import CLASSES
 from .evaluate.attention_effect import CONTROLS, effect_table
 from .evaluate.paper import BRANCHES, comparison_table, paper_table
-from .profiles import TAU_RULES
 
 # The attention's own effect (crop minus whole film, test split; metrics["attention_effect"]).
 LOCAL_EFFECT_GOAL = 0.02  # mean AUC, with the paired 95% interval above 0
@@ -124,8 +124,10 @@ def class_table(metrics: dict, backbone: str = "resnet50") -> pd.DataFrame:
     return table
 
 
-def write_report(experiment, data, profile, seconds_total: float | None = None) -> Path:
+def write_report(experiment, data, seconds_total: float | None = None) -> Path:
     """Write report.md and its figures into experiment.out; returns the report's path."""
+    profile = experiment.profile
+    model, attention = profile.model, profile.model.attention
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
@@ -139,11 +141,11 @@ def write_report(experiment, data, profile, seconds_total: float | None = None) 
     figures = {
         "curves.png": plot_training_curves(experiment.histories),
         "roc.png": plot_roc_curves(experiment.test.labels, {b: p for b, p in experiment.test.probs.items() if b in BRANCHES}),
-        "class_aucs.png": plot_class_aucs(metrics, backbone=_paper_backbone(profile)),
+        "class_aucs.png": plot_class_aucs(metrics, backbone=_paper_backbone(model.backbone)),
     }
     if experiment.sweep is not None:
         figures["tau_sweep.png"] = plot_tau_sweep(experiment.sweep, chosen=experiment.tau)
-    grid = attention_grid(experiment, data, profile)
+    grid = attention_grid(experiment, data)
     if grid is not None:
         figures["attention.png"] = grid
     for name, fig in figures.items():
@@ -152,10 +154,11 @@ def write_report(experiment, data, profile, seconds_total: float | None = None) 
 
     lines = [f"# AG-CNN on {data.name}: profile `{profile.name}`", ""]
     lines += [
-        f"Backbone `{profile.backbone}` ({'ImageNet start' if profile.pretrained else 'trained from scratch'}), "
-        f"global input {profile.geometry.crop} px (resize {profile.geometry.resize}), local input {profile.crop_size} px "
-        f"cut from the {profile.cache_size}-px source, tau = {experiment.tau:g}"
-        f"{' (chosen on validation)' if experiment.sweep is not None else ''}, heatmap `{profile.reduce}`. "
+        f"Backbone `{model.backbone}` ({'ImageNet start' if model.pretrained else 'trained from scratch'}), "
+        f"global input {profile.data.geometry.crop} px (resize {profile.data.geometry.resize}), local input {attention.crop_size} px "
+        f"cut from the {profile.data.cache_size}-px source, tau = {experiment.tau:g}"
+        f"{' (chosen on validation)' if experiment.sweep is not None else ''}, heatmap `{attention.reduce}`. "
+        "The whole configuration: `config.json`. "
         f"Images: {settings['sizes']}. Device: {settings['device']}.",
         "",
         "Wall time: " + ", ".join(f"{k} {v / 60:.1f} min" for k, v in experiment.seconds.items())
@@ -175,7 +178,7 @@ def write_report(experiment, data, profile, seconds_total: float | None = None) 
         lines += ["", _attention_caveat(profile, "attention_effect" in metrics), ""]
     if "attention_effect" in metrics:
         lines += _attention_effect_section(metrics, profile)
-    lines += ["## Per-class test AUC", "", markdown_table(class_table(metrics, _paper_backbone(profile)).round(3)), ""]
+    lines += ["## Per-class test AUC", "", markdown_table(class_table(metrics, _paper_backbone(model.backbone)).round(3)), ""]
     lines += ["![per-class AUC](class_aucs.png)", "", "![ROC curves](roc.png)", ""]
     if experiment.localisation is not None:
         lines += [
@@ -194,8 +197,8 @@ def write_report(experiment, data, profile, seconds_total: float | None = None) 
         lines += [
             "## Choosing tau on the validation split",
             "",
-            f"The highest tau whose box still holds >= {profile.min_hit:.0%} of the validation lesions "
-            f"({TAU_RULES[profile.tau_on]}): **{experiment.tau:g}**.",
+            f"The highest tau whose box still holds >= {attention.min_hit:.0%} of the validation lesions "
+            f"({TAU_RULES[attention.tau_on]}): **{experiment.tau:g}**.",
             "",
             markdown_table(experiment.sweep.round(3).set_index("tau")),
             "",
@@ -207,23 +210,24 @@ def write_report(experiment, data, profile, seconds_total: float | None = None) 
         "## Files",
         "",
         "`predictions.csv` (every test and val image, every branch), `metrics.json` (test AUCs with 95% bootstrap "
-        "intervals), `localisation.csv`, `tau_sweep.csv`, `run.json`, and one folder per stage with "
+        "intervals), `localisation.csv`, `tau_sweep.csv`, `config.json` (the whole configuration), `run.json`, and one folder per stage with "
         "`best.pt`, `last.pt` and `log.csv`.",
         "",
     ]
     path = out / "report.md"
-    path.write_text("\n".join(lines))
+    write_text_atomic(path, "\n".join(lines))
     return path
 
 
-def attention_grid(experiment, data, profile, count: int = 6):
+def attention_grid(experiment, data, count: int = 6):
     """The attention steps for test images with lesions, first those of the small findings."""
     if data.boxes is None:
         return None
+    from .attention.trace import AttentionExplorer, ExplorerState
     from .figures.attention import plot_attention_grid
-    from .widgets.explorer import AttentionExplorer, ExplorerState
 
-    dataset = data.dataset("test", profile, with_source=True)
+    profile = experiment.profile
+    dataset = data.dataset("test", profile.data, with_no_finding=experiment.model.with_no_finding, with_source=True)
     lesion_images = data.boxes[data.boxes["image"].isin(set(dataset.names))]
     if lesion_images.empty:
         return None
@@ -232,12 +236,12 @@ def attention_grid(experiment, data, profile, count: int = 6):
     names = list(dict.fromkeys([*small.iloc[: count // 2], *others]))[:count]
     position = {n: i for i, n in enumerate(dataset.names)}
     explorer = AttentionExplorer(experiment.model.cpu(), dataset, data.boxes)
-    views = [explorer.view(ExplorerState(position[n], experiment.tau, profile.reduce)) for n in names]
+    views = [explorer.view(ExplorerState(position[n], experiment.tau, profile.model.attention.reduce)) for n in names]
     return plot_attention_grid(views)
 
 
-def _paper_backbone(profile) -> str:
-    return "densenet121" if profile.backbone.startswith("densenet") else "resnet50"
+def _paper_backbone(backbone: str) -> str:
+    return "densenet121" if backbone.startswith("densenet") else "resnet50"
 
 
 def markdown_table(frame: pd.DataFrame) -> str:
@@ -258,16 +262,16 @@ def _cell(value) -> str:
 def _attention_caveat(profile, with_control: bool) -> str:
     """The branch comparisons cannot tell the attention's share of the local branch's gain from
     what else differs between the branches; the whole-film control can. Say which is which."""
-    global_side = profile.geometry.crop
-    crop_side = profile.crop_size or global_side
+    global_side = profile.data.geometry.crop
+    crop_side = profile.model.attention.crop_size or global_side
     start = (
         "starts as a copy of the trained global branch and trains further on its crops"
-        if profile.local_from_global
+        if profile.training.local_from_global
         else "starts from the same ImageNet weights and trains further on its crops"
     )
     text = (
         f"The branch comparisons (fusion - global, local - global) do not isolate the attention: the local branch {start}, "
-        f"at {crop_side} px cut from the {profile.cache_size}-px source, while the global branch sees the film at "
+        f"at {crop_side} px cut from the {profile.data.cache_size}-px source, while the global branch sees the film at "
         f"{global_side} px, so its gain mixes the extra training, the extra pixels and the box. "
     )
     if with_control:
@@ -289,7 +293,7 @@ def _attention_effect_section(metrics: dict, profile) -> list[str]:
         "## The attention's own effect: the crop against the whole film",
         "",
         f"Stages II and III were trained twice from the same stage I: once on the attention crop, once on the whole film "
-        f"(the same window of the source, at the same {profile.crop_size or profile.geometry.crop} px), from the same "
+        f"(the same window of the source, at the same {profile.model.attention.crop_size or profile.data.geometry.crop} px), from the same "
         "start weights, with the same epochs, seed and augmentation. d = AUC(crop) - AUC(whole film) on the test films; "
         "the 95% intervals are paired (each bootstrap resample scores both sides on the same films).",
         "",

@@ -10,7 +10,7 @@ the numbers: on a shared machine, per-core rates drop with it.
 
 --zoom measures the point of the data set at full scale (512 px source, 128 px views):
 Nodule and Cardiomegaly AUCs of the global view and of crops around the Nodule boxes, with
-logistic regression and with a tiny CNN (agcnn_lab.data.phantom.zoom). Minutes on a CPU.
+logistic regression and with a tiny CNN (zoom_experiment.py, beside this script). Minutes on a CPU.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def main() -> None:
 
 
 def zoom(size: int, patients: int) -> None:
-    from agcnn_lab.data.phantom.zoom import global_vs_crop_auc
+    from zoom_experiment import global_vs_crop_auc  # benchmarks/, this script's folder
 
     with tempfile.TemporaryDirectory(prefix="bench-zoom-") as tmp:
         root = generate(Path(tmp) / "set", patients, size=size, seed=1,

@@ -1,7 +1,7 @@
 """Where the time of a training step goes, per stage, and the attention crop's share of stage II.
 
     .venv/bin/python benchmarks/bench_train.py [--profile cpu] [--steps 20] [--device cpu]
-    .venv/bin/python benchmarks/bench_train.py --run runs/demo     # seconds per epoch of a finished run
+    .venv/bin/python benchmarks/bench_train.py --run runs/demo-cpu     # seconds per epoch of a finished run
     .venv/bin/python benchmarks/bench_train.py --profile gpu --data-profile cpu --steps 3 --warmup 1   # the paper's recipe
 
 The network starts from random weights (the timing does not depend on them, and no download is
@@ -29,7 +29,9 @@ from agcnn_lab.attention import attention_boxes, crop, upsample_heatmap
 from agcnn_lab.device import describe_device, pick_device
 from agcnn_lab.experiment import CONTROL_DIR, build_model, load_data
 from agcnn_lab.profiles import get_profile
-from agcnn_lab.train.stages import bce, make_loader
+from agcnn_lab.train.loader import make_loader
+from agcnn_lab.train.precision import autocast, grad_scaler, prepare_model
+from agcnn_lab.train.stages import bce
 
 
 def timer(device):
@@ -77,17 +79,17 @@ def main() -> None:
         return
     profile = get_profile(args.profile)
     # Random weights (timing does not depend on them); no more loader workers than cores.
-    profile = profile.with_changes(pretrained=False, workers=min(profile.workers, os.cpu_count() or 1))
+    profile = profile.with_changes(**{"model.pretrained": False,
+                                      "training.workers": min(profile.training.workers, os.cpu_count() or 1)})
     device = pick_device(args.device)
-    data = load_data("phantom", get_profile(args.data_profile or args.profile), progress=False)
-    model = build_model(profile).to(device)
-    if profile.amp and device.type == "cuda":
-        model.to(memory_format=torch.channels_last)
-    settings = profile.stage("local")
+    data = load_data(get_profile(args.data_profile or args.profile), progress=False)
+    # The model exactly as train_run builds and places it (AMP and channels_last on CUDA).
+    model = prepare_model(build_model(profile), device, profile.training.amp)
+    settings = profile.training.stage("local")
     loader = make_loader(
-        data.dataset("train", profile, train=True, with_source=True),
+        data.dataset("train", profile.data, train=True, with_source=True),
         settings.batch_size,
-        profile,
+        profile.training,
         shuffle=True,
     )
     batch = next(iter(loader))
@@ -97,6 +99,8 @@ def main() -> None:
     attention = model.attention
     optimiser = torch.optim.SGD(model.local_branch.parameters(), lr=0.001, momentum=0.9)
     model.global_branch.eval()
+    amp = profile.training.amp  # the stage's own precision rule (train.precision), as fit_stage applies it
+    scaler = grad_scaler(device, amp)
     now = timer(device)
     parts = {
         "global forward": [],
@@ -106,7 +110,7 @@ def main() -> None:
     }
     for step in range(args.steps + args.warmup):
         t0 = now()
-        with torch.no_grad():
+        with torch.no_grad(), autocast(device, amp):
             features = model.global_branch(images).features
         t1 = now()
         maps = model.heatmaps(features)
@@ -123,10 +127,12 @@ def main() -> None:
             input_size=tuple(images.shape[-2:]),
         )
         t3 = now()
-        loss = bce(model.local_branch(crops).logits, labels)
+        with autocast(device, amp):
+            loss = bce(model.local_branch(crops).logits, labels)
         optimiser.zero_grad()
-        loss.backward()
-        optimiser.step()
+        scaler.scale(loss).backward()
+        scaler.step(optimiser)
+        scaler.update()
         t4 = now()
         if step >= args.warmup:  # warm-up steps are not counted
             for key, value in zip(parts, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):

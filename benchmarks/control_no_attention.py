@@ -45,14 +45,14 @@ def main() -> None:
             f"{metrics_file}: not found; run `agcnn-lab demo --profile {profile.name} --out {args.base}` first"
         )
     base_run = json.loads((args.base / "run.json").read_text())
-    rows = [row("the run (paper's crop)", profile.crop_size, "source", base_run["tau"], args.base, json.loads(metrics_file.read_text()))]
-    data = load_data("phantom", profile)
+    rows = [row("the run (paper's crop)", profile.model.attention.crop_size, "source", base_run["tau"], args.base, json.loads(metrics_file.read_text()))]
+    data = load_data(profile)
     variants = attention_controls(profile)
     plan = AblationPlan(variants)
     for variant in variants:
         run, metrics = run_variant(variant, profile, data, args.base, pick_device(), plan)
         rows.append(row(variant.name, run.model.attention.crop_size, variant.crop_from, run.tau, run.out, metrics))
-    print(f"Test AUC, profile {profile.name}, global input {profile.geometry.crop} px; base run {args.base}\n")
+    print(f"Test AUC, profile {profile.name}, global input {profile.data.geometry.crop} px; base run {args.base}\n")
     print(markdown_table(pd.DataFrame(rows).set_index("local branch sees")))
 
 

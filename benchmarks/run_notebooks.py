@@ -79,8 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         print("no notebook selected", file=sys.stderr)
         return 2
     if args.fresh:
+        from agcnn_lab.notebook.series import series_dir
         from agcnn_lab.profiles import get_profile
-        from agcnn_lab.series import series_dir
 
         shutil.rmtree(series_dir(get_profile(args.profile)), ignore_errors=True)
 

@@ -1,13 +1,13 @@
 """When does zooming pay? The attention's effect on the AUC by lesion size, from one run.
 
-    .venv/bin/python benchmarks/when_zoom_pays.py --run runs/demo [--out docs/figures/when_zoom_pays.png]
+    .venv/bin/python benchmarks/when_zoom_pays.py --run runs/demo-cpu [--out docs/figures/when_zoom_pays.png]
 
 What it measures: for the local branch (and the fusion head), AUC on the attention crop minus
 AUC of the same branch fed the whole film (`local_whole_film`, `fusion_whole_film`: same start,
 same epochs, same input size; only the crop differs), split by the size of the lesion. A
 lesion's size is the side of its ground-truth box as a % of the film; each bin scores the
 positive films whose lesion falls in it against all the negative films of the class (see
-agcnn_lab.evaluate.zoom). It needs a run trained with the whole-film control and the phantom
+zoom_by_lesion_size.py, beside this script). It needs a run trained with the whole-film control and the phantom
 data (every lesion boxed); nothing is trained or generated here.
 
 How to read it: one row (one point) per size bin. effect > 0 with ci_lo > 0: the crop beats the
@@ -30,12 +30,11 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
+from zoom_by_lesion_size import effect_by_lesion_size, plot_effect_by_lesion_size  # noqa: E402  (this folder)
 
+from agcnn_lab.config import Profile  # noqa: E402
 from agcnn_lab.data.bundle import phantom_root  # noqa: E402
-from agcnn_lab.evaluate.zoom import effect_by_lesion_size  # noqa: E402
 from agcnn_lab.experiment import load_data  # noqa: E402
-from agcnn_lab.figures.zoom import plot_effect_by_lesion_size  # noqa: E402
-from agcnn_lab.profiles import get_profile  # noqa: E402
 from agcnn_lab.report import markdown_table  # noqa: E402
 
 PAIRS = {"local": "local_whole_film", "fusion": "fusion_whole_film"}
@@ -43,7 +42,7 @@ PAIRS = {"local": "local_whole_film", "fusion": "fusion_whole_film"}
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--run", type=Path, default=Path("runs/demo"), help="a finished run folder")
+    parser.add_argument("--run", type=Path, default=Path("runs/demo-cpu"), help="a finished run folder")
     parser.add_argument(
         "--out", type=Path, default=Path("docs/figures/when_zoom_pays.png"), help="the figure"
     )
@@ -69,11 +68,12 @@ def main() -> None:
         raise SystemExit(
             f"{args.run} was trained on {run['data']}; the lesion sizes come from the phantom's boxes"
         )
-    profile = get_profile(run["profile"])
-    if not phantom_root(profile).is_dir():
+    profile = Profile.read(args.run / "config.json")
+    root = phantom_root(profile.name, profile.data.phantom_preset)
+    if profile.data.root is None and not root.is_dir():
         # load_data would generate the set: refuse, a benchmark should only read.
-        raise SystemExit(f"no phantom set at {phantom_root(profile)}; the run's data is missing")
-    boxes = load_data("phantom", profile, progress=False).boxes
+        raise SystemExit(f"no phantom set at {root}; the run's data is missing")
+    boxes = load_data(profile, progress=False).boxes
     predictions = pd.read_csv(args.run / "predictions.csv")
 
     present = set(predictions["branch"])

@@ -92,8 +92,8 @@ def main() -> None:
     names = list(args.backbones)
     if args.profile:
         profile = get_profile(args.profile)
-        if profile.pretrained:
-            names.append(profile.backbone)
+        if profile.model.pretrained:
+            names.append(profile.model.backbone)
         else:
             print(f"profile {profile.name}: trains from scratch, no ImageNet weights needed")
     for name in dict.fromkeys(names):

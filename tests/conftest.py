@@ -34,14 +34,15 @@ def ci_phantom(tmp_path_factory, ci_profile) -> Path:
     """The ci profile's phantom (40 patients at 128 px), generated once per test session."""
     from agcnn_lab.data.phantom import generate
 
-    return generate(tmp_path_factory.mktemp("phantom-ci"), ci_profile.phantom_patients, size=ci_profile.phantom_size, seed=ci_profile.seed)
+    data = ci_profile.data
+    return generate(tmp_path_factory.mktemp("phantom-ci"), data.phantom_patients, size=data.phantom_size, seed=data.seed)
 
 
 @pytest.fixture(scope="session")
 def ci_data(ci_phantom, ci_profile):
     from agcnn_lab.experiment import load_data
 
-    return load_data("phantom", ci_profile, root=ci_phantom, progress=False)
+    return load_data(ci_profile.with_changes(**{"data.root": str(ci_phantom)}), progress=False)
 
 
 @pytest.fixture(scope="session")
@@ -53,3 +54,15 @@ def ci_run(tmp_path_factory, ci_profile, ci_data):
 
     out = tmp_path_factory.mktemp("run-ci")
     return run_experiment(ci_profile, ci_data, out, device=torch.device("cpu"), progress=False)
+
+
+# Fixtures that generate data or train: a test that uses one is slow by construction.
+HEAVY_FIXTURES = {"ci_phantom", "ci_data", "ci_run"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark as `slow` every test that needs the generated phantom or a trained run, and the
+    browser tests, so that `pytest -m "not slow"` is the quick loop and `make test` runs all."""
+    for item in items:
+        if HEAVY_FIXTURES & set(getattr(item, "fixturenames", ())) or item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.slow)

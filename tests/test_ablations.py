@@ -21,6 +21,7 @@ from agcnn_lab.ablations import (
     train_subset,
     variant_profile,
 )
+from agcnn_lab.config import Profile
 from agcnn_lab.profiles import get_profile
 
 CPU = torch.device("cpu")
@@ -47,24 +48,25 @@ def test_every_profile_has_a_plan_with_the_papers_recipe_first():
 def test_variant_profile():
     profile = get_profile("cpu")
     tau = variant_profile(profile, TAU_HIGH, AblationPlan(VARIANTS))
-    assert (tau.tau, tau.choose_tau) == (0.9, False)
-    assert variant_profile(profile, PAPER, AblationPlan(VARIANTS)) is profile
+    assert (tau.model.attention.tau, tau.model.attention.choose_tau, tau.training.control) == (0.9, False, False)
+    assert variant_profile(profile, PAPER, AblationPlan(VARIANTS)).differences(profile) == ["training.control: False -> True"]
     short = variant_profile(profile, PAPER, AblationPlan(VARIANTS, epochs={"local": 3}))
-    local = profile.stage("local")
-    assert short.stage("local").epochs == 3
-    assert short.stage("local").lr_drop_epoch == max(1, round(local.lr_drop_epoch * 3 / local.epochs))
-    assert short.stage("global") == profile.stage("global")
+    local = profile.training.stage("local")
+    assert short.training.stage("local").epochs == 3
+    assert short.training.stage("local").lr_drop_epoch == max(1, round(local.lr_drop_epoch * 3 / local.epochs))
+    assert short.training.stage("global") == profile.training.stage("global")
 
 
 def test_attention_controls_pair_each_box_with_the_whole_film_at_its_size():
     profile = get_profile("cpu")
     controls = attention_controls(profile)
-    sizes = [(v.crop_from, v.tau_on, variant_profile(profile, v, AblationPlan(controls)).crop_size) for v in controls]
-    same = profile.geometry.crop
-    assert sizes == [("whole", None, profile.crop_size), ("source", "hit_single", profile.crop_size), ("source", "hit_single", same), ("whole", None, same)]
+    attention = [variant_profile(profile, v, AblationPlan(controls)).model.attention for v in controls]
+    sizes = [(a.crop_from, a.tau_on, a.crop_size) for a in attention]
+    same, crop = profile.data.geometry.crop, profile.model.attention.crop_size
+    rule = profile.model.attention.tau_on
+    assert sizes == [("whole", rule, crop), ("source", "hit_single", crop), ("source", "hit_single", same), ("whole", rule, same)]
     assert len({v.folder for v in controls}) == len(controls)
-    tight = variant_profile(profile, controls[2], AblationPlan(controls))
-    assert (tight.tau_on, tight.choose_tau, tight.crop_size) == ("hit_single", True, same)
+    assert attention[2].choose_tau
 
 
 def test_train_subset(ci_data):
@@ -102,7 +104,6 @@ def test_a_shortened_plan_trains_every_variant_the_same_short_way(base, ci_run, 
     # Tau: the base run's rule (chosen on validation) unless the variant fixes it.
     assert table.loc[PAPER.name, "tau"] == table.loc[CROP_FROM_INPUT.name, "tau"] == ci_run.tau
     assert table.loc[TAU_HIGH.name, "tau"] == 0.9
-    run = json.loads((base / "ablations" / CROP_FROM_INPUT.folder / "run.json").read_text())
-    assert run["crop_from"] == "input" and table.loc[CROP_FROM_INPUT.name, "crop from"] == "input"
-    run = json.loads((base / "ablations" / NO_ATTENTION.folder / "run.json").read_text())
-    assert run["crop_from"] == "whole" and table.loc[NO_ATTENTION.name, "crop from"] == "whole"
+    for variant, where in ((CROP_FROM_INPUT, "input"), (NO_ATTENTION, "whole")):
+        config = Profile.read(base / "ablations" / variant.folder / "config.json")
+        assert config.model.attention.crop_from == where and table.loc[variant.name, "crop from"] == where

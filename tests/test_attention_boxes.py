@@ -1,4 +1,5 @@
-"""attention_boxes / label_components against a plain per-image reference (numpy + scipy)."""
+"""attention_boxes / label_components against a plain per-image reference (numpy + scipy);
+region_boxes and the pointing game by hand."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from agcnn_lab.attention import (
     component_sizes,
     label_components,
     largest_component,
+    pointing_hits,
+    region_boxes,
     threshold_mask,
 )
 
@@ -199,3 +202,22 @@ def test_small_boxes_grow_to_the_minimum_size_inside_the_image():
 def test_boxes_stay_on_the_heatmaps_device_and_dtype():
     boxes = attention_boxes(torch.rand(4, 7, 7, dtype=torch.float64), 0.7, 224)
     assert boxes.dtype == torch.float32 and boxes.device.type == "cpu" and boxes.shape == (4, 4)
+
+
+def test_region_boxes_are_the_last_step_of_attention_boxes():
+    maps = torch.rand(5, 7, 7, generator=torch.Generator().manual_seed(3))
+    region = largest_component(threshold_mask(maps, 0.6))
+    torch.testing.assert_close(region_boxes(region, 224, min_size=10.0), attention_boxes(maps, 0.6, 224, min_size=10.0))
+    cell = torch.zeros(1, 4, 4, dtype=torch.bool)
+    cell[0, 1, 2] = True  # row 1, column 2 of a 4x4 grid on a 64 x 128 (H x W) image
+    torch.testing.assert_close(region_boxes(cell, (64, 128), min_size=1.0), torch.tensor([[64.0, 16.0, 96.0, 32.0]]))
+    with pytest.raises(ValueError, match="regions"):
+        region_boxes(cell[0])
+
+
+def test_pointing_hits_counts_the_truth_centre_on_the_edge_as_inside():
+    boxes = np.array([[0.25, 0.25, 0.5, 0.5]] * 3, dtype=np.float32)  # binary fractions: exact
+    truth = np.array([[0.375, 0.375, 0.625, 0.625], [0.0, 0.0, 0.125, 0.125], [0.5, 0.5, 0.75, 0.75]])
+    # Centres (0.5, 0.5) on the corner, (0.0625, 0.0625) and (0.625, 0.625) outside.
+    assert pointing_hits(boxes, truth).tolist() == [True, False, False]
+    assert pointing_hits(np.zeros((0, 4)), np.zeros((0, 4))).shape == (0,)

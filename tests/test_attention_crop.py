@@ -1,4 +1,5 @@
-"""crop: roi_align resampling checked against hand-computed values of a linear ramp.
+"""crop and AttentionCrop: roi_align resampling checked against hand-computed values of a linear
+ramp; AttentionCrop's trace against its own forward path and the step functions.
 
 A linear function is reproduced exactly by bilinear interpolation, and the mean of roi_align's
 samples in a bin is its value at the bin centre; so away from the borders, output pixel (p, q)
@@ -11,7 +12,13 @@ from __future__ import annotations
 import pytest
 import torch
 
-from agcnn_lab.attention import AttentionCrop, crop
+from agcnn_lab.attention import (
+    AttentionCrop,
+    attention_boxes,
+    crop,
+    largest_component,
+    threshold_mask,
+)
 from agcnn_lab.data.geometry import InputGeometry, render_input
 
 A, B, C = 1 / 300, 1 / 500, 0.05  # the ramp: value = A x + B y + C at continuous (x, y)
@@ -166,3 +173,74 @@ def test_upsampled_thresholding_and_default_crop_size():
     # around the cell's centre (112, 112), grown to the minimum side 224 / 8 = 28.
     up = AttentionCrop(crop_from="input", upsample=True)(features, images)
     torch.testing.assert_close(up.boxes, torch.tensor([[98.0, 98.0, 126.0, 126.0]]))
+
+
+def _planted(batch: int = 3, seed: int = 0):
+    """Random heatmaps (one flat, so one empty mask), inputs, uint8 sources and frames."""
+    generator = torch.Generator().manual_seed(seed)
+    heatmaps = torch.rand(batch, 7, 7, generator=generator)
+    heatmaps[-1] = 0.0
+    images = torch.rand(batch, 1, 112, 112, generator=generator)
+    sources = (torch.rand(batch, 1, 200, 240, generator=generator) * 255).to(torch.uint8)
+    frames = torch.tensor([[0.0, 0.0, 1.0, 1.0, 0.0], [0.1, 0.2, 0.8, 0.9, 1.0], [0.05, 0.0, 0.95, 1.0, 0.0]])[:batch]
+    return heatmaps, images, sources, frames
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {},
+        {"upsample": True},
+        {"threshold": "otsu", "min_size": 4.0},
+        {"crop_from": "input", "tau": 0.5},
+        {"crop_from": "whole"},
+        {"crop_size": 24, "sampling_ratio": 2},
+    ],
+)
+def test_trace_is_the_forward_path_with_every_step_kept(settings):
+    heatmaps, images, sources, frames = _planted()
+    attention = AttentionCrop(**settings)
+    result = attention.from_heatmaps(heatmaps, images, sources, frames)
+    steps = attention.trace(heatmaps, images, sources, frames)
+    assert torch.equal(steps.boxes, result.boxes) and torch.equal(steps.crops, result.crops)
+    assert torch.equal(steps.heatmaps, heatmaps)
+    assert torch.equal(attention.boxes(heatmaps, 112), result.boxes)
+    if attention.crop_from == "whole":
+        assert steps.mask.all() and steps.region.all()
+        return
+    side = 112 if attention.upsample else 7
+    assert steps.thresholded.shape == steps.mask.shape == steps.region.shape == (3, side, side)
+    assert torch.equal(steps.mask, threshold_mask(steps.thresholded, attention.tau, attention.threshold))
+    assert torch.equal(steps.region, largest_component(steps.mask))
+    expected = attention_boxes(steps.thresholded, attention.tau, 112, threshold=attention.threshold, min_size=attention.min_size)
+    assert torch.equal(steps.boxes, expected)
+    assert not steps.mask[-1].any()  # the flat map: nothing above tau, the whole input
+    torch.testing.assert_close(steps.boxes[-1], torch.tensor([0.0, 0.0, 112.0, 112.0]))
+
+
+def test_trace_source_boxes_are_where_the_crop_is_cut():
+    heatmaps, images, sources, frames = _planted()
+    steps = AttentionCrop(crop_size=32).trace(heatmaps, images, sources, frames)
+    # Image 0 shows its whole 240 x 200 source: input pixels scale by (240 / 112, 200 / 112).
+    scale = torch.tensor([240 / 112, 200 / 112, 240 / 112, 200 / 112])
+    torch.testing.assert_close(steps.source_boxes[0], steps.boxes[0] * scale)
+    # Cutting the source boxes straight from the sources gives the crops (mirrored when the
+    # input was), so the box drawn on the source is the one the local branch sees.
+    direct = crop(sources, steps.source_boxes, 32)
+    torch.testing.assert_close(steps.crops[0], direct[0])
+    torch.testing.assert_close(steps.crops[1], direct[1].flip(-1))
+    on_input = AttentionCrop(crop_from="input").trace(heatmaps, images)
+    assert torch.equal(on_input.source_boxes, on_input.boxes)
+    with pytest.raises(ValueError, match="needs the sources"):
+        AttentionCrop().trace(heatmaps, images)
+
+
+def test_replace_keeps_every_other_setting_and_checks_the_new_ones():
+    attention = AttentionCrop(tau=0.6, reduce="l2", upsample=True, crop_size=48, min_size=5.0, sampling_ratio=2)
+    changed = attention.replace(tau=0.3, crop_from="input")
+    assert changed.settings() == {**attention.settings(), "tau": 0.3, "crop_from": "input"}
+    assert attention.tau == 0.6  # the original is left alone
+    with pytest.raises(ValueError, match="tau must lie"):
+        attention.replace(tau=1.5)
+    with pytest.raises(TypeError, match="unknown setting"):
+        attention.replace(size=3)

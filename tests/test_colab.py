@@ -5,9 +5,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from repo_scripts import load_script
 
-from agcnn_lab import colab
-
+colab = load_script("scripts/colab.py")
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -116,7 +116,7 @@ def test_readme_table_is_the_generated_one():
         text[begin + len(colab.README_BEGIN) : end].strip()
         == colab.readme_snippet(ROOT / "notebooks").strip()
     ), (
-        "README.md's notebook table is stale: run `python -m agcnn_lab.colab readme --write README.md`"
+        "README.md's notebook table is stale: run `python scripts/colab.py readme --write README.md`"
     )
 
 

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from agcnn_lab.data import read_image
-from agcnn_lab.data.cache import CacheSource, build_cache
+from agcnn_lab.data.cache import CacheSource, build_cache, resize_square
 from agcnn_lab.data.sources import FolderSource
 
 
@@ -122,3 +122,73 @@ def test_killed_build_resumes_to_identical_bytes(tmp_path):
     assert (killed / "images.u8").read_bytes() == (whole / "images.u8").read_bytes()
     assert (killed / "index.csv").read_text() == (whole / "index.csv").read_text()
     assert resumed.images.shape == (1500, 64, 64)
+
+
+def _repaint(folder, names, seed):
+    rng = np.random.default_rng(seed)
+    for name in names:
+        Image.fromarray(rng.integers(0, 256, (96, 104), dtype=np.uint8)).save(folder / name)
+
+
+def test_a_cache_of_other_images_under_the_same_names_is_rebuilt(tmp_path):
+    names = _write_images(tmp_path / "src", 3)
+    build_cache(_entries(names), tmp_path / "src", tmp_path / "cache", size=16, workers=1, progress=False, fingerprint="a")
+    _repaint(tmp_path / "src", names, seed=7)
+    cache = build_cache(_entries(names), tmp_path / "src", tmp_path / "cache", size=16, workers=1, progress=False, fingerprint="b")
+    expected = resize_square(read_image(tmp_path / "src" / names[2]), 16)
+    assert np.array_equal(cache.read(names[2]), expected)
+    for path in (tmp_path / "src").iterdir():
+        path.unlink()  # the same fingerprint again: reopened, the sources are not needed
+    again = build_cache(_entries(names), tmp_path / "src", tmp_path / "cache", size=16, progress=False, fingerprint="b")
+    assert np.array_equal(again.read(names[2]), expected)
+    # A caller that does not check keeps the recorded fingerprint for those that do.
+    build_cache(_entries(names), tmp_path / "src", tmp_path / "cache", size=16, progress=False)
+    assert '"fingerprint": "b"' in (tmp_path / "cache" / "cache.json").read_text()
+
+
+def test_a_cache_without_fingerprint_and_other_names_is_refused_not_destroyed(tmp_path):
+    names = _write_images(tmp_path / "src", 3)
+    build_cache(_entries(names), tmp_path / "src", tmp_path / "cache", size=16, workers=1, progress=False)
+    before = (tmp_path / "cache" / "images.u8").read_bytes()
+    with pytest.raises(ValueError, match="holds a different cache"):
+        build_cache(_entries(names[:2]), tmp_path / "src", tmp_path / "cache", size=16, progress=False, fingerprint="a")
+    assert (tmp_path / "cache" / "images.u8").read_bytes() == before
+
+
+def test_a_phantom_generated_again_over_an_old_one_is_not_served_from_the_old_cache(tmp_path):
+    """Same seed and patients at another size: the same names, other pixels."""
+    from agcnn_lab.data import read_entries
+    from agcnn_lab.data.phantom import generate
+    from agcnn_lab.data.phantom.generate import recorded_checksum
+
+    root = generate(tmp_path / "set", 3, size=64, seed=1, workers=1)
+    entries = read_entries(root / "Data_Entry_2017_v2020.csv")
+    kwargs = dict(size=32, workers=1, progress=False)
+    old = build_cache(entries, root, root / "cache-32", fingerprint=recorded_checksum(root), **kwargs)
+    old_pixels = np.array(old.images)
+
+    generate(root, 3, size=96, seed=1, workers=1, overwrite=True)
+    again = read_entries(root / "Data_Entry_2017_v2020.csv")
+    assert again["image"].tolist() == entries["image"].tolist()
+    cache = build_cache(again, root, root / "cache-32", fingerprint=recorded_checksum(root), **kwargs)
+    assert not np.array_equal(np.array(cache.images), old_pixels)
+    for name in again["image"]:
+        assert np.array_equal(cache.read(name), resize_square(read_image(root / "images" / name), 32))
+    assert cache.original_sizes.tolist() == [[96, 96]] * len(again)
+
+
+def test_the_phantom_bundle_rebuilds_the_cache_of_a_regenerated_set(tmp_path):
+    from dataclasses import replace
+
+    from agcnn_lab.data.bundle import phantom_data
+    from agcnn_lab.data.phantom import generate
+    from agcnn_lab.profiles import get_profile
+
+    config = replace(get_profile("ci").data, phantom_patients=3, phantom_size=64, cache_size=32)
+    first = phantom_data(config, root=tmp_path / "set", progress=False).source("test")
+    old_sizes = first.original_sizes.tolist()
+    generate(tmp_path / "set", 3, size=96, seed=config.seed, workers=1, overwrite=True)
+    source = phantom_data(config, root=tmp_path / "set", progress=False).source("test")
+    assert source.original_sizes.tolist() == [[96, 96]] * len(source.names) != old_sizes
+    name = source.names[0]
+    assert np.array_equal(source.read(name), resize_square(read_image(tmp_path / "set" / "images" / name), 32))

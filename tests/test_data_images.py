@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -51,3 +53,46 @@ def test_missing_empty_truncated_and_non_image_files_name_the_file(tmp_path):
 
 def test_image_read_error_is_a_value_error():
     assert issubclass(ImageReadError, ValueError)
+
+
+def _png_declaring(path, width, height):
+    """A PNG of a few bytes whose header declares width x height: no pixels behind it."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit grayscale
+    idat = zlib.compress(b"\0" * 16)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+    return path
+
+
+def test_a_header_declaring_a_huge_frame_is_refused_before_decoding(tmp_path):
+    path = _png_declaring(tmp_path / "bomb.png", 100_000, 100_000)  # beyond PIL's own limit too
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a PIL warning would fail the test
+        with pytest.raises(ImageReadError, match=r"bomb.png: refused as a decompression bomb"):
+            read_image(path)
+
+
+def test_our_limit_holds_even_where_pil_warns_or_is_lifted(tmp_path, monkeypatch):
+    from PIL import Image as PILImage
+
+    from agcnn_lab.data import images
+
+    path = _png_declaring(tmp_path / "wide.png", 9000, 9000)  # above ours, below PIL's error
+    monkeypatch.setattr(PILImage, "MAX_IMAGE_PIXELS", None)  # some notebook lifted PIL's limit
+    with pytest.raises(ImageReadError, match=r"wide.png: .*declares 9000 x 9000 pixels"):
+        read_image(path)
+    monkeypatch.setattr(PILImage, "MAX_IMAGE_PIXELS", 40 * 40)  # PIL warns between 1x and 2x
+    monkeypatch.setattr(images, "MAX_PIXELS", 10**9)
+    small = tmp_path / "small.png"
+    PILImage.fromarray(np.zeros((50, 50), dtype=np.uint8)).save(small)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ImageReadError, match=r"small.png: refused as a decompression bomb"):
+            read_image(small)
+    monkeypatch.setattr(PILImage, "MAX_IMAGE_PIXELS", 10**9)
+    assert read_image(small).shape == (50, 50)  # the warning filter did not outlive the call

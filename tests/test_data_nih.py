@@ -236,7 +236,7 @@ def test_the_command_prepares_the_folder(root, monkeypatch, blobs, server, capsy
 
 @pytest.mark.parametrize(
     "option, message",
-    [(["--base-url", "ftp://mirror"], "base_url must start with http"), (["--cache-size", "4"], "at least 8")],
+    [(["--base-url", "ftp://mirror"], "base_url must start with http"), (["--cache-size", "4"], "must be >= 8, got 4")],
 )
 def test_the_command_refuses_bad_options_before_any_work(tmp_path, capsys, option, message):
     root = tmp_path / "nih"

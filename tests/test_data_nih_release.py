@@ -41,3 +41,16 @@ def test_label_files_accept_plain_gzip_and_the_2017_table():
         "Data_Entry_2017.csv",
         "Data_Entry_2017.csv.gz",
     )
+
+
+def test_a_label_file_is_found_plain_gzipped_or_under_its_alias(tmp_path):
+    from agcnn_lab.data.nih_release import BOX_LIST, ENTRY_TABLE
+
+    assert ENTRY_TABLE.find_in(tmp_path) is None
+    (tmp_path / "Data_Entry_2017.csv.gz").write_bytes(b"")  # the Kaggle mirror's name, gzip'd
+    assert ENTRY_TABLE.find_in(tmp_path) == tmp_path / "Data_Entry_2017.csv.gz"
+    (tmp_path / "Data_Entry_2017_v2020.csv").write_bytes(b"")  # the Box name wins
+    assert ENTRY_TABLE.require_in(tmp_path) == tmp_path / "Data_Entry_2017_v2020.csv"
+    (tmp_path / "BBox_List_2017.csv").mkdir()  # a folder is not the file
+    with pytest.raises(ValueError, match=r"missing BBox_List_2017.csv \(looked for BBox_List_2017.csv, BBox_List_2017.csv.gz\)"):
+        BOX_LIST.require_in(tmp_path)

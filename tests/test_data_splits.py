@@ -56,3 +56,12 @@ def test_official_split_rejects_orphans_and_double_listing(real_entries):
 def test_bad_fractions(real_entries, fractions):
     with pytest.raises(ValueError, match="fractions must be three non-negative numbers"):
         patient_split(real_entries.iloc[:10], fractions)
+
+
+def test_official_lists_with_a_byte_order_mark_keep_their_first_image(real_entries, tmp_path):
+    few = real_entries.iloc[:4]
+    names = few["image"].tolist()
+    (tmp_path / "train_val_list.txt").write_text("\ufeff" + "\n".join(names[:3]) + "\n", encoding="utf-8")
+    (tmp_path / "test_list.txt").write_text("\ufeff" + names[3] + "\n", encoding="utf-8")
+    split = official_split(few, tmp_path / "train_val_list.txt", tmp_path / "test_list.txt", 0.0)
+    assert split.train["image"].tolist() == names[:3] and split.test["image"].tolist() == names[3:]

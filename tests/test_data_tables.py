@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from agcnn_lab.data import CLASSES, NO_FINDING, read_boxes, read_entries, read_image_list
-from agcnn_lab.data.tables import ENTRY_COLUMNS
+from agcnn_lab.data.tables import ENTRY_COLUMNS, TableError
 
 REAL_COUNTS = {
     "Atelectasis": 11559, "Cardiomegaly": 2776, "Effusion": 13317, "Infiltration": 19894,
@@ -137,3 +137,66 @@ def test_image_lists(nih_sample, tmp_path):
 def test_entries_frame_is_plain_pandas(real_entries):
     assert isinstance(real_entries, pd.DataFrame)
     assert str(real_entries["Hernia"].dtype) == "uint8"
+
+
+@pytest.mark.parametrize("text", ["", "   \n\n\t \n", "\ufeff"], ids=["zero-bytes", "whitespace", "bom-only"])
+def test_an_empty_or_blank_table_or_box_list_names_the_file(tmp_path, text):
+    with pytest.raises(TableError, match=r"Data_Entry_2017_v2020.csv: the file is empty or blank"):
+        read_entries(_write(tmp_path / "Data_Entry_2017_v2020.csv", text))
+    with pytest.raises(TableError, match=r"BBox_List_2017.csv: the file is empty or blank"):
+        read_boxes(_write(tmp_path / "BBox_List_2017.csv", text))
+
+
+def test_a_label_table_with_a_header_and_no_rows_is_refused(tmp_path):
+    for header in (HEADER_2020 + "\n", HEADER_2020 + ",\n\n"):  # v2020, and 2017's trailing comma
+        with pytest.raises(TableError, match=r"t.csv: the label table has a header but no rows"):
+            read_entries(_write(tmp_path / "t.csv", header))
+
+
+def test_a_box_list_with_a_header_and_no_rows_is_a_set_without_boxes(tmp_path):
+    boxes = read_boxes(_write(tmp_path / "b.csv", "Image Index,Finding Label,Bbox [x,y,w,h],,,\n"))
+    assert boxes.empty and list(boxes.columns) == ["image", "label", "x", "y", "w", "h"]
+
+
+def test_names_equal_once_trimmed_are_one_image_listed_twice(tmp_path):
+    text = HEADER_2020 + "\na.png,Mass,0,3,4,M,PA,1,1,1,1\n a.png ,Mass,1,3,4,M,PA,1,1,1,1\n"
+    with pytest.raises(TableError, match=r"d.csv: image\(s\) listed twice: a.png$"):
+        read_entries(_write(tmp_path / "d.csv", text))
+    blank = HEADER_2020 + "\na.png,Mass,0,3,4,M,PA,1,1,1,1\n   ,Mass,1,3,4,M,PA,1,1,1,1\n"
+    with pytest.raises(TableError, match=r"b.csv: 1 row\(s\) have no image name"):
+        read_entries(_write(tmp_path / "b.csv", blank))
+
+
+@pytest.mark.parametrize("value", ["12.5", "abc", "", "  ", "-3", "1e3", "nan"])
+def test_a_patient_id_that_is_not_a_whole_number_names_file_image_and_value(tmp_path, value):
+    text = HEADER_2020 + f"\na.png,Mass,0,3,4,M,PA,1,1,1,1\nb.png,Mass,0,{value},4,M,PA,1,1,1,1\n"
+    pattern = rf"p.csv: non-integer 'Patient ID' for b.png \({value.strip()!r}\)$"
+    with pytest.raises(TableError, match=pattern):
+        read_entries(_write(tmp_path / "p.csv", text))
+
+
+def test_whole_numbers_as_spreadsheets_write_them_are_read(tmp_path):
+    text = HEADER_2020 + "\na.png,Mass,0, 12 ,058Y,M,PA,1,1,1,1\nb.png,Mass,1.0,12.0,59,M,PA,1,1,1,1\n"
+    entries = read_entries(_write(tmp_path / "w.csv", text))
+    assert entries["patient_id"].tolist() == [12, 12]
+    assert entries["follow_up"].tolist() == [0, 1] and entries["age"].tolist() == [58, 59]
+    assert str(entries["patient_id"].dtype) == "int64"
+
+
+def test_a_byte_order_mark_is_not_part_of_the_first_name(tmp_path):
+    text = "\ufeffa.png\nb.png\n"
+    assert read_image_list(_write(tmp_path / "l.txt", text)) == ["a.png", "b.png"]
+    with gzip.open(tmp_path / "l.txt.gz", "wt", encoding="utf-8") as f:
+        f.write(text)
+    assert read_image_list(tmp_path / "l.txt.gz") == ["a.png", "b.png"]
+    table = "\ufeff" + HEADER_2020 + "\na.png,Mass,0,3,4,M,PA,1,1,1,1\n"
+    assert read_entries(_write(tmp_path / "t.csv", table))["image"].tolist() == ["a.png"]
+    with gzip.open(tmp_path / "t.csv.gz", "wt", encoding="utf-8") as f:
+        f.write(table)
+    assert read_entries(tmp_path / "t.csv.gz")["image"].tolist() == ["a.png"]
+    boxes = "\ufeffImage Index,Finding Label,Bbox [x,y,w,h],,,\na.png,Mass,1,2,3,4\n"
+    assert read_boxes(_write(tmp_path / "b.csv", boxes))["image"].tolist() == ["a.png"]
+
+
+def test_table_error_is_a_value_error():
+    assert issubclass(TableError, ValueError)

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from agcnn_lab.attention import heatmap
-from agcnn_lab.cam import grad_cam
+from agcnn_lab.attention.gradcam import grad_cam
 from agcnn_lab.evaluate.attention_maps import (
     METHODS,
     lesion_samples,
@@ -15,7 +15,7 @@ CPU = torch.device("cpu")
 
 
 def test_method_heatmaps_are_the_library_maps(ci_run, ci_data, ci_profile):
-    dataset = ci_data.dataset("val", ci_profile)
+    dataset = ci_data.dataset("val", ci_profile.data)
     images = torch.stack([dataset[i].image for i in range(3)])
     maps = method_heatmaps(ci_run.model, images, targets=[0, 4, 5])
     assert list(maps) == list(METHODS)
@@ -58,7 +58,7 @@ def test_method_examples_feed_the_figure(ci_run, ci_data, ci_profile):
     from agcnn_lab.figures.heatmaps import plot_heatmap_methods
 
     examples = method_examples(ci_run.model, ci_data, ci_profile, "val", CPU, count=3, tau=0.7)
-    n, size = len(examples["images"]), ci_profile.geometry.crop
+    n, size = len(examples["images"]), ci_profile.data.geometry.crop
     assert n == 3 and examples["images"].shape == (3, size, size)
     assert set(examples["maps"]) == set(examples["boxes"]) == set(METHODS)
     for m in METHODS:

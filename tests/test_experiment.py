@@ -49,15 +49,15 @@ def test_tau_was_chosen_on_validation_and_recorded(ci_run, ci_profile):
     run = json.loads((ci_run.out / "run.json").read_text())
     sweep = pd.read_csv(ci_run.out / "tau_sweep.csv")
     assert run["tau"] == ci_run.tau == ci_run.model.attention.tau
-    good = sweep[sweep[ci_profile.tau_on] >= ci_profile.min_hit]
+    good = sweep[sweep[ci_profile.model.attention.tau_on] >= ci_profile.model.attention.min_hit]
     assert ci_run.tau == (good["tau"].max() if len(good) else sweep["tau"].min())
     assert run["sizes"]["test"] > 0 and run["profile"] == "ci"
 
 
 def test_reloaded_run_gives_the_same_predictions(ci_run, ci_data, ci_profile):
-    reloaded = load_run(ci_run.out, ci_profile, torch.device("cpu"))
+    reloaded = load_run(ci_run.out, torch.device("cpu"))
     assert reloaded.tau == ci_run.tau
-    again = evaluate_run(reloaded, ci_data, ci_profile, torch.device("cpu"), progress=False)
+    again = evaluate_run(reloaded, ci_data, torch.device("cpu"), progress=False)
     for branch in BRANCHES:
         assert np.allclose(again.test.probs[branch], ci_run.test.probs[branch], atol=1e-5), branch
 
@@ -103,27 +103,48 @@ def test_the_control_trains_from_the_same_start_for_the_same_epochs(tmp_path, ci
         crop_log = run.histories[stage]
         whole_log = run.histories[f"{stage}_whole_film"]
         assert [(e["epoch"], e["lr"]) for e in crop_log] == [(e["epoch"], e["lr"]) for e in whole_log]
-        assert len(crop_log) == ci_profile.stage(stage).epochs
+        assert len(crop_log) == ci_profile.training.stage(stage).epochs
     assert json.loads((tmp_path / "run.json").read_text())["control"] == "whole_film"
 
 
 def test_no_control_trains_only_the_three_stages(tmp_path, ci_profile, ci_data):
-    run = train_run(ci_profile, ci_data, tmp_path, torch.device("cpu"), progress=False, control=False)
+    run = train_run(ci_profile.with_changes(**{"training.control": False}), ci_data, tmp_path, torch.device("cpu"), progress=False)
     assert run.control is None and not (tmp_path / "whole_film").exists()
     assert json.loads((tmp_path / "run.json").read_text())["control"] is None
 
 
-def test_load_run_refuses_a_folder_without_training_and_another_profile(tmp_path, ci_run):
-    from agcnn_lab.profiles import get_profile
-
+def test_load_run_needs_the_folder_alone(tmp_path, ci_run):
+    reloaded = load_run(ci_run.out, torch.device("cpu"))
+    assert reloaded.profile == ci_run.profile and reloaded.tau == ci_run.tau
     with pytest.raises(ValueError, match="no finished training run here"):
-        load_run(tmp_path, get_profile("ci"))
-    with pytest.raises(ValueError, match="trained with profile 'ci', not 'cpu'"):
-        load_run(ci_run.out, get_profile("cpu"))
+        load_run(tmp_path)
+
+
+def test_resuming_under_another_configuration_is_refused_and_loses_nothing(tmp_path, ci_profile, ci_data):
+    train_run(ci_profile.with_changes(**{"training.control": False}), ci_data, tmp_path, torch.device("cpu"), progress=False)
+    before = (tmp_path / "stage_global" / "last.pt").read_bytes()
+    other = ci_profile.with_changes(**{"training.control": False, "model.attention.tau": 0.5})
+    with pytest.raises(ValueError, match=r"model.attention.tau: 0.7 -> 0.5"):
+        train_run(other, ci_data, tmp_path, torch.device("cpu"), progress=False)
+    assert (tmp_path / "stage_global" / "last.pt").read_bytes() == before
+
+
+def test_a_validation_split_without_a_defined_auc_stops_before_training(tmp_path, ci_profile, ci_data):
+    import dataclasses
+
+    from agcnn_lab.data.classes import CLASSES
+
+    entries, source = ci_data.parts["val"]
+    healthy = entries.copy()
+    healthy[list(CLASSES)] = 0
+    broken = dataclasses.replace(ci_data, parts={**ci_data.parts, "val": (healthy, source)})
+    with pytest.raises(ValueError, match="validation split .* has no class with both positive and negative films"):
+        train_run(ci_profile, broken, tmp_path, torch.device("cpu"), progress=False)
+    assert not (tmp_path / "stage_global").exists()
 
 
 def test_unknown_data_kind_and_missing_root(ci_profile):
-    with pytest.raises(ValueError, match="unknown data 'mnist'"):
-        load_data("mnist", ci_profile)
-    with pytest.raises(ValueError, match="--data nih needs --data-root"):
-        load_data("nih", ci_profile)
+    with pytest.raises(ValueError, match="data.kind must be one of phantom, nih, chestmnist, got 'mnist'"):
+        ci_profile.with_changes(**{"data.kind": "mnist"})
+    with pytest.raises(ValueError, match="data 'nih' needs data.root"):
+        load_data(ci_profile.with_changes(**{"data.kind": "nih"}))

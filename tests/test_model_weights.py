@@ -14,6 +14,7 @@ import pytest
 import torch
 import torchvision
 
+from agcnn_lab.attention import AttentionCrop
 from agcnn_lab.models import create_backbone, hub_checkpoint_path
 
 Weights = torchvision.models.ResNet18_Weights.IMAGENET1K_V1
@@ -116,7 +117,7 @@ def test_agcnn_loads_the_weights_once_into_both_branches(served_resnet18):
     from agcnn_lab.models import AGCNN
 
     state, path = served_resnet18
-    model = AGCNN("resnet18", weights_path=path)
+    model = AGCNN("resnet18", AttentionCrop(), weights_path=path)
     _assert_loaded(model.global_branch.backbone, state)
     _assert_loaded(model.local_branch.backbone, state)
 

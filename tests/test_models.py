@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 import torchvision
 
-from agcnn_lab.attention import crop
+from agcnn_lab.attention import AttentionCrop, crop
 from agcnn_lab.models import AGCNN, Branch, create_backbone, list_backbones
 from agcnn_lab.models.stems import IMAGENET_MEAN, IMAGENET_STD
 
@@ -46,7 +46,7 @@ def test_branch_outputs_for_every_backbone(name):
 def test_agcnn_outputs_and_fusion_input(name):
     torch.manual_seed(0)
     num_features, side = BACKBONES[name]
-    model = AGCNN(name, num_classes=14, with_no_finding=True, crop_size=32).eval()
+    model = AGCNN(name, AttentionCrop(crop_size=32), num_classes=14, with_no_finding=True).eval()
     images = torch.rand(2, 1, 64, 64)
     sources = (torch.rand(2, 1, 128, 128) * 255).to(torch.uint8)
     with torch.no_grad():
@@ -97,7 +97,7 @@ def test_mobilenet_frozen_blocks_keep_imagenet_weights_and_statistics():
 
 def test_whole_film_control_shares_the_global_branch_and_starts_as_a_copy():
     torch.manual_seed(0)
-    model = AGCNN("tiny", crop_size=32).eval()
+    model = AGCNN("tiny", AttentionCrop(crop_size=32)).eval()
     control = model.whole_film_control()
     assert control.global_branch is model.global_branch
     assert control.local_branch is not model.local_branch
@@ -116,7 +116,7 @@ def test_whole_film_control_shares_the_global_branch_and_starts_as_a_copy():
 
 
 def test_branches_have_their_own_weights():
-    model = AGCNN("tiny")
+    model = AGCNN("tiny", AttentionCrop())
     glob, local = model.global_branch.classifier.weight, model.local_branch.classifier.weight
     assert glob.data_ptr() != local.data_ptr()
     with torch.no_grad():
@@ -158,14 +158,14 @@ def test_tiny_backbone_geometry_and_width():
 
 def test_state_dict_round_trip_with_weights_only():
     torch.manual_seed(0)
-    model = AGCNN("tiny", with_no_finding=True).eval()
+    model = AGCNN("tiny", AttentionCrop(), with_no_finding=True).eval()
     keys = model.state_dict().keys()
     assert {k.split(".")[0] for k in keys} == {"global_branch", "local_branch", "fusion"}
     buffer = io.BytesIO()
     torch.save(model.state_dict(), buffer)
     buffer.seek(0)
     torch.manual_seed(1)
-    restored = AGCNN("tiny", with_no_finding=True).eval()
+    restored = AGCNN("tiny", AttentionCrop(), with_no_finding=True).eval()
     restored.load_state_dict(torch.load(buffer, weights_only=True))
     images, sources = torch.rand(2, 1, 64, 64), torch.rand(2, 1, 96, 96)
     with torch.no_grad():
@@ -175,7 +175,7 @@ def test_state_dict_round_trip_with_weights_only():
 
 def test_channels_last_gives_the_same_outputs():
     torch.manual_seed(0)
-    model = AGCNN("resnet18", crop_size=64).eval()
+    model = AGCNN("resnet18", AttentionCrop(crop_size=64)).eval()
     images, sources = torch.rand(2, 1, 64, 64), (torch.rand(2, 1, 128, 128) * 255).to(torch.uint8)
     with torch.no_grad():
         expected = model(images, sources)

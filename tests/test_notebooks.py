@@ -9,8 +9,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from repo_scripts import load_script
 
-from agcnn_lab.colab import GPU_NOTEBOOKS, setup_cell_source
+colab = load_script("scripts/colab.py")
+GPU_NOTEBOOKS, setup_cell_source = colab.GPU_NOTEBOOKS, colab.setup_cell_source
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 NAMES = [
@@ -69,7 +71,7 @@ def test_valid_and_executed_top_to_bottom(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_setup_then_parameters(name):
     cells = _code(_load(name))
-    assert _source(cells[0]) == setup_cell_source(), f"{name}: run `python -m agcnn_lab.colab sync notebooks`"
+    assert _source(cells[0]) == setup_cell_source(), f"{name}: run `python scripts/colab.py sync notebooks`"
     parameters = _source(cells[1])
     assert parameters.startswith("# Parameters")
     assert re.search(r'^PROFILE = os\.environ\.get\("AGCNN_PROFILE", "(cpu|gpu)"\)', parameters, re.M)
@@ -180,11 +182,9 @@ def test_sanitize_file_covers_paths_timings_addresses_and_bars():
 
 @pytest.mark.parametrize("name", NAMES)
 def test_colab_sync_has_nothing_to_change(name, tmp_path):
-    """The setup cell and the Colab metadata are what agcnn_lab/colab.py generates."""
+    """The setup cell and the Colab metadata are what scripts/colab.py generates."""
     import shutil
-
-    from agcnn_lab.colab import sync_notebook
 
     copy = tmp_path / name
     shutil.copy(NOTEBOOK_DIR / name, copy)
-    assert not sync_notebook(copy), f"{name}: run `python -m agcnn_lab.colab sync notebooks`"
+    assert not colab.sync_notebook(copy), f"{name}: run `python scripts/colab.py sync notebooks`"

@@ -26,7 +26,7 @@ def test_console_script_and_loose_torch_range():
     project = _pyproject()["project"]
     assert project["scripts"]["agcnn-lab"] == "agcnn_lab.cli:main"
     torch = [d for d in project["dependencies"] if d.startswith("torch")]
-    assert torch == ["torch>=2.2", "torchvision>=0.17"]  # Colab keeps its own CUDA build
+    assert torch == ["torch>=2.6", "torchvision>=0.21"]  # Colab keeps its own CUDA build
 
 
 def test_ci_runs_make_test_and_nothing_else_of_substance():

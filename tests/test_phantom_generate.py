@@ -198,7 +198,7 @@ def test_cli_make_phantom(tmp_path, capsys):
     assert "wrote" in capsys.readouterr().out
     assert (tmp_path / "cli" / "Data_Entry_2017_v2020.csv").is_file()
     assert cli_main(["make-phantom", "--out", str(tmp_path / "bad"), "--patients", "-1"]) == 2
-    assert "n_patients must be a positive integer" in capsys.readouterr().err
+    assert "argument --patients: must be >= 1, got -1" in capsys.readouterr().err
 
 
 def test_a_set_missing_a_table_is_regenerated(tmp_path):
@@ -225,3 +225,35 @@ def test_workers_do_not_hang_after_the_parent_used_opencv(tmp_path):
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and "done" in result.stdout, result.stderr[-2000:]
+
+
+def test_the_images_checksum_is_recorded_and_follows_the_pixels(small, tmp_path):
+    from agcnn_lab.data.phantom.generate import recorded_checksum
+
+    checksum = recorded_checksum(small)
+    assert checksum.startswith("sha1:") and json.loads((small / "phantom.json").read_text())["checksum"] == checksum
+    assert recorded_checksum(generate(tmp_path / "same", 12, size=SIZE, seed=3, workers=2)) == checksum
+    assert recorded_checksum(generate(tmp_path / "other", 12, size=SIZE + 32, seed=3, workers=1)) != checksum
+    assert recorded_checksum(tmp_path) is None  # not a phantom set: nothing to compare
+
+
+def test_a_set_whose_images_were_deleted_is_made_again(tmp_path):
+    root = generate(tmp_path / "set", 2, size=64, seed=1, workers=1)
+    before = _hashes(root)
+    for path in (root / "images").iterdir():
+        path.unlink()
+    generate(root, 2, size=64, seed=1, workers=1)
+    assert _hashes(root) == before
+
+
+def test_an_unfinished_or_older_set_has_no_checksum_to_trust(tmp_path):
+    from agcnn_lab.data.phantom.generate import recorded_checksum
+
+    root = generate(tmp_path / "set", 2, size=64, seed=1, workers=1)
+    manifest = json.loads((root / "phantom.json").read_text())
+    older = {k: v for k, v in manifest.items() if k != "checksum"}  # written before checksums
+    (root / "phantom.json").write_text(json.dumps(older))
+    assert recorded_checksum(root).startswith("settings-sha1:")
+    (root / "phantom.json").write_text(json.dumps({**manifest, "complete": False}))
+    with pytest.raises(ValueError, match=r"set: an unfinished PhantomCXR-14 set; run generate\(\) on it again"):
+        recorded_checksum(root)

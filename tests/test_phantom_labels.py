@@ -8,9 +8,12 @@ from agcnn_lab.data.phantom import LabelDistribution, Patient
 from agcnn_lab.data.phantom.difficulty import Difficulty
 from agcnn_lab.data.phantom.labels import (
     DEFAULT_FLOOR,
+    REAL_LABEL_SETS,
     committed_statistics,
     derive_real_statistics,
+    format_statistics,
     rake,
+    read_statistics,
 )
 
 
@@ -25,6 +28,15 @@ def test_committed_table_equals_the_real_file(nih_sample):
     assert committed == real
     assert sum(n for n, _ in committed.label_sets) == 112_120
     assert sum(committed.images_per_patient) == 30_805
+
+
+def test_committed_file_is_the_formatted_statistics():
+    """The data file is format_statistics's output, so a recount regenerates it byte for byte."""
+    from importlib import resources
+
+    text = resources.files("agcnn_lab.data.phantom").joinpath(REAL_LABEL_SETS).read_text(encoding="utf-8")
+    assert format_statistics(committed_statistics()) == text
+    assert read_statistics(text) == committed_statistics()
 
 
 def test_targets_are_the_real_prevalences_floored(labels, real_entries):

@@ -18,7 +18,6 @@ from agcnn_lab.data.phantom import (
 from agcnn_lab.data.phantom.findings import Chest
 from agcnn_lab.data.phantom.findings import Lesion as Lesion_
 from agcnn_lab.data.phantom.lookalikes import KINDS, draw_lookalikes
-from agcnn_lab.data.phantom.zoom import lookalike_auc, lookalike_patches
 
 # sha256 of the pixels, lesions and labels of every film of patients 1-24 (seed 3, 256 px,
 # every class at 30%), computed with the code of the first release, before v2 existed.
@@ -102,12 +101,3 @@ def test_v1_and_v2_sets_are_not_confused(tmp_path):
     generate(tmp_path / "set", 2, size=64, seed=0, workers=1, difficulty=PRESETS["v1"])
     with pytest.raises(ValueError, match="other arguments|different|overwrite"):
         generate(tmp_path / "set", 2, size=64, seed=0, workers=1)
-
-
-def test_a_nodule_is_told_from_its_lookalikes_at_512_px_not_at_128():
-    """The AG-CNN premise: the margin (spicules vs smooth) is lost in the 4x downsampled view."""
-    patches, is_nodule, kinds = lookalike_patches(40, size=512, seed=0)
-    assert is_nodule.sum() >= 20 and (~is_nodule).sum() >= 60
-    source_auc, downsampled_auc = lookalike_auc(patches, is_nodule)
-    assert source_auc > 0.85
-    assert source_auc - downsampled_auc >= 0.2

@@ -11,9 +11,9 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
-from agcnn_lab.evaluate.predict import predict
 from agcnn_lab.profiles import StageSettings
 from agcnn_lab.train.loop import fit_stage
+from agcnn_lab.train.predict import predict
 
 
 class CountingLoader:
@@ -29,7 +29,7 @@ class CountingLoader:
 
 
 def test_predict_iterates_the_loader_once(ci_run, ci_data, ci_profile):
-    loader = CountingLoader(DataLoader(ci_data.dataset("test", ci_profile, with_source=True), batch_size=8))
+    loader = CountingLoader(DataLoader(ci_data.dataset("test", ci_profile.data, with_source=True), batch_size=8))
     for progress in (True, False):
         loader.iterations = 0
         result = predict(ci_run.model, loader, torch.device("cpu"), progress=progress)

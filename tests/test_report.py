@@ -57,7 +57,7 @@ def test_class_table_has_the_papers_column():
 
 
 def test_report_of_a_ci_run(ci_run, ci_data, ci_profile):
-    path = write_report(ci_run, ci_data, ci_profile)
+    path = write_report(ci_run, ci_data)
     text = path.read_text()
     assert "## Test mean AUC over the 14 diseases, beside the paper" in text
     assert "paper resnet50" in text and "0.868" in text
@@ -65,7 +65,7 @@ def test_report_of_a_ci_run(ci_run, ci_data, ci_profile):
         assert (path.parent / figure).stat().st_size > 10_000, figure
         assert f"({figure})" in text
     # The checks do not isolate the attention; the report says so and names the control.
-    side, crop_side = ci_profile.geometry.crop, ci_profile.crop_size
+    side, crop_side = ci_profile.data.geometry.crop, ci_profile.model.attention.crop_size
     assert f"at {crop_side} px cut from the" in text and f"sees the film at {side} px" in text
     assert "mixes the extra training, the extra pixels and the box" in text
     # ... and the whole-film control does: its section, from metrics.json.

@@ -14,15 +14,16 @@ from agcnn_lab.train.checkpoint import load_checkpoint
 TRAIN = """
 import sys, torch
 from agcnn_lab.profiles import get_profile, StageSettings
+from agcnn_lab.evaluate.auc import mean_auc
 from agcnn_lab.experiment import build_model, load_data
 from agcnn_lab.train.stages import train_stage
 torch.set_num_threads(1)
 profile = get_profile("ci")
-profile = profile.with_changes(stages={**profile.stages, "global": StageSettings(epochs=6, batch_size=16, lr_drop_epoch=4)})
-data = load_data("phantom", profile, root=sys.argv[1], progress=False)
+profile = profile.with_changes(**{"training.stages": {**profile.training.stages, "global": StageSettings(epochs=6, batch_size=16, lr_drop_epoch=4)}, "data.root": sys.argv[1]})
+data = load_data(profile, progress=False)
 torch.manual_seed(0)
 model = build_model(profile)
-train_stage("global", model, data, profile, sys.argv[2], torch.device("cpu"), progress=False)
+train_stage("global", model, data, profile, sys.argv[2], torch.device("cpu"), progress=False, score=mean_auc)
 """
 
 

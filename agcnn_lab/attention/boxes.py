@@ -7,10 +7,16 @@ floats in those pixels, torchvision's convention (x1, y1 exclusive edges).
     boxes = attention_boxes(heatmap(features), tau=0.7, image_size=224)       # (B, 4)
     boxes = attention_boxes(heatmaps, image_size=(224, 224), threshold="otsu")
     mask = threshold_mask(heatmaps, tau=0.7)                                  # (B, h, w) bool
+    boxes = region_boxes(largest_component(mask), image_size=224)             # the same boxes
+    hits = pointing_hits(boxes, truth_boxes)      # (B,) bool: truth centre inside the box
+
+attention_boxes is the three steps in one call; AttentionCrop runs them one by one so that its
+trace can keep each step's output.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from .components import largest_component
@@ -51,12 +57,25 @@ def attention_boxes(
     or shorter than `min_size` (pixels, an int or (height, width); by default an eighth of the
     image side) grow about their centre to that size, shifted to stay inside the image.
     """
-    mask = threshold_mask(heatmaps, tau, threshold)
-    batch, h, w = mask.shape
+    return region_boxes(largest_component(threshold_mask(heatmaps, tau, threshold)), image_size, min_size=min_size)
+
+
+def region_boxes(
+    region: torch.Tensor,
+    image_size: int | tuple[int, int] | None = None,
+    *,
+    min_size: float | tuple[float, float] | None = None,
+) -> torch.Tensor:
+    """(B, h, w) bool regions -> (B, 4) float32 bounding boxes in pixels of an `image_size` image.
+
+    `image_size` and `min_size` as in attention_boxes; an empty region gives the whole image.
+    """
+    if region.ndim != 3:
+        raise ValueError(f"expected regions (B, h, w), got shape {tuple(region.shape)}")
+    _, h, w = region.shape
     height, width = _pair(image_size) if image_size is not None else (h, w)
     min_h, min_w = _pair(min_size) if min_size is not None else (height / 8, width / 8)
 
-    region = largest_component(mask)
     rows, cols = region.any(dim=2), region.any(dim=1)  # (B, h), (B, w)
     found = rows.any(dim=1)
     # argmax returns the first maximum: the first and (on the flipped axis) the last True.
@@ -65,14 +84,28 @@ def attention_boxes(
     left = cols.float().argmax(dim=1)
     right = w - cols.flip(1).float().argmax(dim=1)
 
-    scale = torch.tensor([width / w, height / h, width / w, height / h], device=mask.device)
+    scale = torch.tensor([width / w, height / h, width / w, height / h], device=region.device)
     boxes = torch.stack([left, top, right, bottom], dim=1).float() * scale
-    whole = torch.tensor([0.0, 0.0, float(width), float(height)], device=mask.device)
+    whole = torch.tensor([0.0, 0.0, float(width), float(height)], device=region.device)
     boxes = torch.where(found[:, None], boxes, whole)
 
     x0, x1 = _grow(boxes[:, 0], boxes[:, 2], min(float(min_w), width), width)
     y0, y1 = _grow(boxes[:, 1], boxes[:, 3], min(float(min_h), height), height)
     return torch.stack([x0, y0, x1, y1], dim=1)
+
+
+def pointing_hits(boxes, truth) -> np.ndarray:
+    """The pointing game: does the centre of truth box i lie in box i (edges included)?
+
+    Paired (N, 4) (x0, y0, x1, y1) arrays in one coordinate frame (e.g. normalised to the
+    source); returns (N,) bool. Compared in float64, whatever the inputs' dtypes.
+    """
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    truth = np.asarray(truth, dtype=np.float64).reshape(-1, 4)
+    centre_x = (truth[:, 0] + truth[:, 2]) / 2
+    centre_y = (truth[:, 1] + truth[:, 3]) / 2
+    hit = (boxes[:, 0] <= centre_x) & (centre_x <= boxes[:, 2])
+    return hit & (boxes[:, 1] <= centre_y) & (centre_y <= boxes[:, 3])
 
 
 def _grow(low: torch.Tensor, high: torch.Tensor, minimum: float, limit: float):

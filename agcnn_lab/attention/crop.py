@@ -8,6 +8,7 @@ input was, so it has the input's orientation.
     crops = crop(sources, boxes, 224, frames=frames, input_size=224)  # from the uint8 source
     crops = crop(images, boxes, 224)                                   # from the input itself
     crops.shape                                                        # (B, 1, 224, 224), [0, 1]
+    to_source_pixels(boxes, frames, 224, (512, 512))                   # where they are cut
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def crop(
     batch, _, height, width = images.shape
     boxes = boxes.float().to(images.device)
     if input_size is not None:
-        boxes = _input_to_image_pixels(boxes, frames, input_size, (height, width))
+        boxes = to_source_pixels(boxes, frames, input_size, (height, width))
     elif frames is not None:
         raise ValueError("frames need input_size, the side of the input the boxes refer to")
     # Clip: a box inside the image reads no pixel outside it, which the windowing below relies on.
@@ -100,7 +101,14 @@ def _roi_align_chunk(images, boxes, size, sampling_ratio):
     return roi_align(images, rois, size, spatial_scale=1.0, sampling_ratio=sampling_ratio, aligned=True)
 
 
-def _input_to_image_pixels(boxes, frames, input_size, image_hw):
+def to_source_pixels(
+    boxes: torch.Tensor,
+    frames: torch.Tensor | None,
+    input_size: int | tuple[int, int],
+    image_hw: tuple[int, int],
+) -> torch.Tensor:
+    """(B, 4) boxes in pixels of an `input_size` input -> pixels of the (H, W) image it was
+    rendered from through `frames` ((B, 5); None: the whole image, unflipped). Not clipped."""
     in_h, in_w = (input_size, input_size) if isinstance(input_size, int) else input_size
     height, width = image_hw
     if frames is None:

@@ -7,6 +7,14 @@ the crop size and where the crop is cut from) and holds no weights.
     features = model.global_branch(images).features
     result = attention(features, images, sources=sources, frames=frames)
     result.crops, result.boxes, result.heatmaps   # (B, 1, 224, 224), (B, 4), (B, 7, 7)
+
+    boxes = attention.boxes(heatmaps, 224)        # the box step alone (the tau sweep's)
+    steps = attention.trace(heatmaps, images, sources, frames)   # every step, for the explorer
+    steps.mask, steps.region, steps.source_boxes  # (B, 7, 7) bool, (B, 7, 7) bool, (B, 4)
+    wider = attention.replace(tau=0.5)            # the same settings but one
+
+forward, from_heatmaps, boxes and trace run the same steps (`_locate`, `_cut`); trace only
+keeps what the others drop, so what the explorer shows is what the local branch is fed.
 """
 
 from __future__ import annotations
@@ -16,8 +24,9 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from .boxes import attention_boxes
-from .crop import crop
+from .boxes import region_boxes, threshold_mask
+from .components import largest_component
+from .crop import crop, to_source_pixels
 from .heatmap import REDUCTIONS, heatmap, upsample_heatmap
 
 CROP_FROM = ("source", "input", "whole")
@@ -27,6 +36,20 @@ class AttentionResult(NamedTuple):
     crops: torch.Tensor  # (B, 1, crop_size, crop_size) float in [0, 1]: the local branch's input
     boxes: torch.Tensor  # (B, 4) (x0, y0, x1, y1) in pixels of the global input
     heatmaps: torch.Tensor  # (B, h, w) in [0, 1], at the feature maps' resolution
+
+
+class AttentionTrace(NamedTuple):
+    """Every intermediate of AttentionCrop for a batch, in the order they are made."""
+
+    heatmaps: torch.Tensor  # (B, h, w) in [0, 1], at the feature maps' resolution
+    thresholded: torch.Tensor  # (B, h', w') the map the threshold is applied to: the heatmap, or
+    # the heatmap upsampled to the input's size (upsample=True)
+    mask: torch.Tensor  # (B, h', w') bool: above tau (or Otsu's split); all True for "whole"
+    region: torch.Tensor  # (B, h', w') bool: the mask's largest 8-connected region
+    boxes: torch.Tensor  # (B, 4) (x0, y0, x1, y1) in pixels of the global input
+    source_boxes: torch.Tensor  # (B, 4) the same boxes in pixels of the image they are cut
+    # from (the source; the input itself for crop_from="input"), before clipping to it
+    crops: torch.Tensor  # (B, 1, crop_size, crop_size) float in [0, 1]: the local branch's input
 
 
 class AttentionCrop(nn.Module):
@@ -86,6 +109,11 @@ class AttentionCrop(nn.Module):
         """
         return self.from_heatmaps(heatmap(features, self.reduce, weight), images, sources, frames)
 
+    def heatmaps(self, features: torch.Tensor, weight: torch.Tensor | None = None, reduce: str | None = None) -> torch.Tensor:
+        """The (B, h, w) heatmaps of the global features with this crop's statistic (or `reduce`);
+        weight: the global classifier's disease rows, for "cam"."""
+        return heatmap(features, reduce or self.reduce, weight)
+
     @torch.no_grad()
     def from_heatmaps(
         self,
@@ -95,30 +123,77 @@ class AttentionCrop(nn.Module):
         frames: torch.Tensor | None = None,
     ) -> AttentionResult:
         """The same from ready (B, h, w) heatmaps in [0, 1], e.g. Grad-CAM's."""
+        *_, boxes = self._locate(heatmaps, tuple(images.shape[-2:]))
+        crops = self._cut(boxes, images, sources, frames)
+        return AttentionResult(crops.to(images.dtype), boxes, heatmaps)
+
+    @torch.no_grad()
+    def boxes(self, heatmaps: torch.Tensor, input_size: int | tuple[int, int]) -> torch.Tensor:
+        """The box step alone: (B, h, w) heatmaps -> (B, 4) boxes in pixels of an input of
+        `input_size` (an int or (H, W)), as from_heatmaps would cut them."""
+        *_, boxes = self._locate(heatmaps, _pair(input_size))
+        return boxes
+
+    @torch.no_grad()
+    def trace(
+        self,
+        heatmaps: torch.Tensor,
+        images: torch.Tensor,
+        sources: torch.Tensor | None = None,
+        frames: torch.Tensor | None = None,
+    ) -> AttentionTrace:
+        """from_heatmaps, keeping every step: heatmap, thresholded map, mask, largest region,
+        boxes (input and source pixels) and crops (see AttentionTrace)."""
+        input_hw = tuple(images.shape[-2:])
+        thresholded, mask, region, boxes = self._locate(heatmaps, input_hw)
+        crops = self._cut(boxes, images, sources, frames)
+        if self.crop_from == "input":
+            source_boxes = boxes
+        else:
+            source_boxes = to_source_pixels(boxes.float().to(sources.device), frames, input_hw, tuple(sources.shape[-2:]))
+        return AttentionTrace(heatmaps, thresholded, mask, region, boxes, source_boxes, crops.to(images.dtype))
+
+    def _locate(self, heatmaps: torch.Tensor, input_hw: tuple[int, int]):
+        """heatmaps -> (thresholded map, mask, largest region, boxes in input pixels)."""
+        if self.crop_from == "whole":
+            everything = torch.ones_like(heatmaps, dtype=torch.bool)
+            whole = heatmaps.new_tensor([0.0, 0.0, input_hw[1], input_hw[0]]).expand(len(heatmaps), 4)
+            return heatmaps, everything, everything, whole
+        thresholded = upsample_heatmap(heatmaps, input_hw) if self.upsample else heatmaps
+        mask = threshold_mask(thresholded, self.tau, self.threshold)
+        region = largest_component(mask)
+        return thresholded, mask, region, region_boxes(region, input_hw, min_size=self.min_size)
+
+    def _cut(self, boxes, images, sources, frames) -> torch.Tensor:
+        """Crop the boxes (input pixels) out of the inputs or, through the frames, the sources."""
         input_hw = tuple(images.shape[-2:])
         size = self.crop_size or input_hw
-        if self.crop_from == "whole":
-            boxes = heatmaps.new_tensor([0.0, 0.0, input_hw[1], input_hw[0]]).expand(
-                len(heatmaps), 4
-            )
-        else:
-            mask_maps = upsample_heatmap(heatmaps, input_hw) if self.upsample else heatmaps
-            boxes = attention_boxes(
-                mask_maps, self.tau, input_hw, threshold=self.threshold, min_size=self.min_size
-            )
         if self.crop_from == "input":
-            crops = crop(images, boxes, size, sampling_ratio=self.sampling_ratio)
-        elif sources is None:
+            return crop(images, boxes, size, sampling_ratio=self.sampling_ratio)
+        if sources is None:
             raise ValueError(
                 f"crop_from={self.crop_from!r} needs the sources (and frames) the inputs were "
                 "rendered from; pass crop_from='input' to crop the inputs themselves"
             )
-        else:
-            crops = crop(
-                sources, boxes, size, frames=frames, input_size=input_hw,
-                sampling_ratio=self.sampling_ratio,
-            )
-        return AttentionResult(crops.to(images.dtype), boxes, heatmaps)
+        return crop(
+            sources, boxes, size, frames=frames, input_size=input_hw, sampling_ratio=self.sampling_ratio
+        )
+
+    def settings(self) -> dict:
+        """The constructor's arguments that rebuild this AttentionCrop."""
+        return {
+            "tau": self.tau, "reduce": self.reduce, "threshold": self.threshold,
+            "upsample": self.upsample, "crop_size": self.crop_size, "crop_from": self.crop_from,
+            "min_size": self.min_size, "sampling_ratio": self.sampling_ratio,
+        }
+
+    def replace(self, **changes) -> AttentionCrop:
+        """A new AttentionCrop with this one's settings, but for `changes` (checked as in
+        the constructor): the explorer's tau slider, the tau sweep's grid."""
+        unknown = set(changes) - set(self.settings())
+        if unknown:
+            raise TypeError(f"unknown setting(s) {sorted(unknown)}; expected some of {sorted(self.settings())}")
+        return AttentionCrop(**{**self.settings(), **changes})
 
     def extra_repr(self) -> str:
         return (
@@ -126,3 +201,7 @@ class AttentionCrop(nn.Module):
             f"upsample={self.upsample}, crop_size={self.crop_size}, crop_from={self.crop_from!r}, "
             f"min_size={self.min_size}, sampling_ratio={self.sampling_ratio}"
         )
+
+
+def _pair(size: int | tuple[int, int]) -> tuple[int, int]:
+    return (size, size) if isinstance(size, int) else tuple(size)

@@ -5,13 +5,14 @@ from .classes import CLASSES, NO_FINDING, class_index
 from .images import ImageReadError, read_image
 from .nih import prepare_nih
 from .splits import Split, image_split, official_split, patient_overlap, patient_split
-from .tables import read_boxes, read_entries, read_image_list
+from .tables import TableError, read_boxes, read_entries, read_image_list
 
 __all__ = [
     "CLASSES",
     "NO_FINDING",
     "ImageReadError",
     "Split",
+    "TableError",
     "class_index",
     "image_split",
     "official_split",

@@ -1,9 +1,10 @@
 """A data set ready for training: its train/val/test entries, their image source, its boxes.
 
-    data = phantom_data(get_profile("cpu"))      # generated and cached on first use
-    data = nih_data("data/nih", profile)         # after `agcnn-lab prepare-nih --root data/nih`
-    data = chestmnist_data("chestmnist_224.npz", profile)
-    train_set = data.dataset("train", profile, train=True, with_source=True)
+    config = get_profile("cpu").data
+    data = phantom_data(config, label="cpu")     # generated and cached on first use
+    data = nih_data("data/nih", config)          # after `agcnn-lab prepare-nih --root data/nih`
+    data = chestmnist_data("chestmnist_224.npz", config)
+    train_set = data.dataset("train", config, with_no_finding=True, train=True, with_source=True)
 """
 
 from __future__ import annotations
@@ -16,19 +17,19 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from .boxes import normalise_boxes
 from .cache import build_cache
 from .chestmnist import SPLITS, chestmnist_entries, read_chestmnist_arrays
 from .dataset import ChestXrayDataset
+from .nih_release import BOX_LIST, ENTRY_TABLE, TEST_LIST, TRAIN_VAL_LIST
 from .sources import ArraySource, ImageSource
 from .splits import official_split
 from .tables import read_boxes, read_entries
 
 if TYPE_CHECKING:
-    from ..profiles import Profile
+    from ..config import DataConfig
 
 PARTS = ("train", "val", "test")
-ENTRIES_FILE = "Data_Entry_2017_v2020.csv"
-BOXES_FILE = "BBox_List_2017.csv"
 
 
 @dataclass
@@ -44,14 +45,18 @@ class DataBundle:
     def source(self, part: str) -> ImageSource:
         return self._part(part)[1]
 
-    def dataset(self, part: str, profile: Profile, train: bool = False, with_source: bool = False) -> ChestXrayDataset:
+    def dataset(
+        self, part: str, config: DataConfig, *, with_no_finding: bool = True, train: bool = False, with_source: bool = False
+    ) -> ChestXrayDataset:
+        """One split as the network sees it: config.geometry's transforms; labels with the
+        15th output ("No Finding", the paper's) unless the model lacks it."""
         entries, source = self._part(part)
         return ChestXrayDataset(
             entries,
             source,
-            geometry=profile.geometry,
+            geometry=config.geometry,
             train=train,
-            with_no_finding=profile.with_no_finding,
+            with_no_finding=with_no_finding,
             with_source=with_source,
         )
 
@@ -61,47 +66,49 @@ class DataBundle:
         return self.parts[part]
 
 
-def phantom_root(profile: Profile) -> Path:
-    """Where the profile's PhantomCXR-14 lives by default: data/phantom-<profile>-<preset>."""
+def phantom_root(label: str, preset: str) -> Path:
+    """Where a profile's PhantomCXR-14 lives by default: data/phantom-<profile>-<preset>."""
     from ..paths import data_dir
 
-    return data_dir() / f"phantom-{profile.name}-{profile.phantom_preset}"
+    return data_dir() / f"phantom-{label}-{preset}"
 
 
-def phantom_data(profile: Profile, root: str | os.PathLike | None = None, progress: bool = True) -> DataBundle:
-    """The embedded default: PhantomCXR-14 for this profile, generated and cached on first use."""
+def phantom_data(config: DataConfig, root: str | os.PathLike | None = None, progress: bool = True, label: str = "custom") -> DataBundle:
+    """The embedded default: PhantomCXR-14 as `config` sizes it, generated and cached on first
+    use; `label` (the profile's name) names its default folder."""
     from .phantom import difficulty_preset, generate
 
-    difficulty = difficulty_preset(profile.phantom_preset)
+    difficulty = difficulty_preset(config.phantom_preset)
     if root is None:
         # The profile's own folder: generate() returns at once when it holds this profile's
         # set, and refuses (naming the folder) when it holds one made with other settings.
         root = generate(
-            phantom_root(profile),
-            profile.phantom_patients,
-            size=profile.phantom_size,
-            seed=profile.seed,
+            phantom_root(label, config.phantom_preset),
+            config.phantom_patients,
+            size=config.phantom_size,
+            seed=config.seed,
             difficulty=difficulty,
         )
-    elif not (Path(root) / ENTRIES_FILE).is_file():
+    elif ENTRY_TABLE.find_in(root) is None:
         root = generate(
-            root, profile.phantom_patients, size=profile.phantom_size, seed=profile.seed, difficulty=difficulty
+            root, config.phantom_patients, size=config.phantom_size, seed=config.seed, difficulty=difficulty
         )
     root = Path(root)
-    return release_data(root, profile, name=f"PhantomCXR-14 ({profile.name})", progress=progress)
+    return release_data(root, config, name=f"PhantomCXR-14 ({label})", progress=progress)
 
 
-def nih_data(root: str | os.PathLike, profile: Profile, progress: bool = True) -> DataBundle:
+def nih_data(root: str | os.PathLike, config: DataConfig, progress: bool = True) -> DataBundle:
     """ChestX-ray14 as `agcnn-lab prepare-nih --root ROOT` left it; images missing from ROOT
     are left out with a message (a partial download still trains)."""
-    return release_data(Path(root), profile, name="ChestX-ray14", progress=progress, only_present=True)
+    return release_data(Path(root), config, name="ChestX-ray14", progress=progress, only_present=True)
 
 
-def release_data(root: Path, profile: Profile, name: str, progress: bool = True, only_present: bool = False) -> DataBundle:
+def release_data(root: Path, config: DataConfig, name: str, progress: bool = True, only_present: bool = False) -> DataBundle:
     """Any folder in the NIH layout: label table, box list, the two lists, images/."""
     from .nih import present_images
+    from .phantom.generate import recorded_checksum
 
-    entries = read_entries(_one_of(root, ENTRIES_FILE))
+    entries = read_entries(ENTRY_TABLE.require_in(root))
     if only_present:
         present = present_images(root)
         kept = entries["image"].isin(present)
@@ -112,25 +119,26 @@ def release_data(root: Path, profile: Profile, name: str, progress: bool = True,
         entries = entries[kept].reset_index(drop=True)
     split = official_split(
         entries,
-        [n for n in _lines(_one_of(root, "train_val_list.txt")) if n],
-        _lines(_one_of(root, "test_list.txt")),
+        TRAIN_VAL_LIST.require_in(root),
+        TEST_LIST.require_in(root),
         val_fraction=0.125,
-        seed=profile.seed,
+        seed=config.seed,
     )
-    cache = build_cache(entries, root, root / f"cache-{profile.cache_size}", size=profile.cache_size, workers=None, progress=progress)
+    cache = build_cache(
+        entries, root, root / f"cache-{config.cache_size}", size=config.cache_size, workers=None,
+        progress=progress, fingerprint=recorded_checksum(root),  # a regenerated phantom: rebuilt
+    )
     sizes = pd.DataFrame({"image": cache.names, "height": cache.original_sizes[:, 0], "width": cache.original_sizes[:, 1]})
     boxes = None
-    box_file = _maybe(root, BOXES_FILE)
+    box_file = BOX_LIST.find_in(root)
     if box_file is not None:
-        from ..evaluate.localisation import normalise_boxes
-
         raw = read_boxes(box_file)
         boxes = normalise_boxes(raw[raw["image"].isin(cache.names)], sizes)
     parts = {p: (getattr(split, p), cache) for p in PARTS}
-    return DataBundle(name, parts, boxes, source_size=profile.cache_size)
+    return DataBundle(name, parts, boxes, source_size=config.cache_size)
 
 
-def chestmnist_data(npz_path: str | os.PathLike, profile: Profile) -> DataBundle:
+def chestmnist_data(npz_path: str | os.PathLike, config: DataConfig | None = None) -> DataBundle:
     """ChestMNIST's own train/val/test (the CheXNet lists): no boxes, the images are the source."""
     parts = {}
     for split in SPLITS:
@@ -138,23 +146,3 @@ def chestmnist_data(npz_path: str | os.PathLike, profile: Profile) -> DataBundle
         entries = chestmnist_entries(labels, split)
         parts[split] = (entries, ArraySource(images, entries["image"].tolist()))
     return DataBundle("ChestMNIST", parts, None, source_size=int(np.asarray(parts["train"][1].images).shape[-1]))
-
-
-def _one_of(root: Path, name: str) -> Path:
-    found = _maybe(root, name)
-    if found is None:
-        raise ValueError(f"{root}: missing {name} (or {name}.gz)")
-    return found
-
-
-def _maybe(root: Path, name: str) -> Path | None:
-    for candidate in (root / name, root / f"{name}.gz"):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def _lines(path: Path) -> list[str]:
-    from .tables import read_image_list
-
-    return read_image_list(path)

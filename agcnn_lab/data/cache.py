@@ -9,6 +9,11 @@ purpose: the local branch later crops from this higher-resolution source.
 
 Building is resumable: kill it, run it again, and it continues where it stopped; the result
 is byte-identical to an uninterrupted run (each row is a pure function of its PNG).
+
+Names alone do not say which pixels they stand for: a set generated again over an older one
+has new images under the old names. A caller that knows what its images are passes that as
+`fingerprint` (generate() records one for PhantomCXR-14); a cache made from other images is
+then rebuilt, never served.
 """
 
 from __future__ import annotations
@@ -68,8 +73,13 @@ def build_cache(
     size: int = 512,
     workers: int | None = None,
     progress: bool = True,
+    fingerprint: str | None = None,
 ) -> CacheSource:
-    """Resize every image of `entries` (read from `image_dir`) to size x size into `out_dir`."""
+    """Resize every image of `entries` (read from `image_dir`) to size x size into `out_dir`.
+
+    fingerprint: what the images of `image_dir` are (a checksum of their content); a cache
+    recorded with another one (or none) holds other pixels and is rebuilt. None: not checked.
+    """
     if size < 8:
         raise ValueError(f"cache size must be at least 8 pixels, got {size}")
     names = entries["image"].astype(str).tolist()
@@ -80,6 +90,13 @@ def build_cache(
     FolderSource(image_dir)  # fail now on a missing folder, not inside a worker
     key = {"size": size, "count": len(names), "names_sha1": _names_hash(names)}
     manifest = _read_manifest(out)
+    if _stale(manifest, key, fingerprint):
+        _say(f"{out}: made from other images than those now in {image_dir}; rebuilding it", progress)
+        (out / _MANIFEST).unlink()  # first: a rebuild cut short must not look finished
+        manifest = None
+    if fingerprint is None and manifest is not None:
+        fingerprint = manifest.get("fingerprint")  # kept for the callers that do check
+    key = {**key, "fingerprint": fingerprint}
     if manifest is not None and {k: manifest.get(k) for k in key} != key:
         raise ValueError(
             f"{out}: holds a different cache ({manifest.get('count')} images at "
@@ -106,6 +123,17 @@ def build_cache(
         raise RuntimeError(f"{out}: {int((done == 0).sum())} image(s) were not cached")
     _write_manifest(out, {**key, "complete": True})
     return CacheSource(out)
+
+
+def _stale(manifest: dict | None, key: dict, fingerprint: str | None) -> bool:
+    """True for a cache of other images than `fingerprint` says, which is ours to rebuild.
+
+    One recorded without a fingerprint is rebuilt only when it holds the very same names;
+    holding others, it may be any cache pointed at by mistake, and is refused below instead.
+    """
+    if manifest is None or fingerprint is None or manifest.get("fingerprint") == fingerprint:
+        return False
+    return manifest.get("fingerprint") is not None or all(manifest.get(k) == v for k, v in key.items())
 
 
 def _create(out: Path, names: list[str], size: int, key: dict) -> None:
@@ -138,6 +166,11 @@ def _cache_rows(rows: np.ndarray) -> np.ndarray:
     w["pixels"].flush()
     w["sizes"].flush()
     return rows
+
+
+def _say(message: str, progress: bool) -> None:
+    if progress:
+        tqdm.write(message)
 
 
 def resize_square(pixels: np.ndarray, size: int) -> np.ndarray:

@@ -4,7 +4,8 @@
 
 A tar member can name any path: `../../.bashrc`, `/etc/passwd`, a symlink to either. Every
 member is checked before it is written, and only plain files and folders under `dest/inside`
-are accepted; anything else stops the extraction with an UnsafeArchiveError naming the
+are accepted, never a file where a folder is (`images` itself as a file would swallow the
+archive's images); anything else stops the extraction with an UnsafeArchiveError naming the
 archive and the member. Python's own 'data' extraction filter (3.11.4+) runs as well, as a
 second line of defence. The archive is read as a stream (one pass over the gzip), so members
 before a refused one are already written, all of them inside `dest/inside`.
@@ -72,10 +73,27 @@ def unsafe_reason(member: tarfile.TarInfo, root: Path, inside: str | None = None
         return "its path climbs out of the target folder ('..')"
     if inside is not None and parts and parts[0] != inside:
         return f"it lies outside {inside}/"
+    if inside is not None and parts == [inside] and not member.isdir():
+        return f"it would make {inside}/ a file; {inside} must be a folder"
     # A symlink already on disk (images -> /elsewhere) would carry a plain name outside too.
     target = (root / Path(*parts)).resolve() if parts else root
     if target != root and root not in target.parents:
         return f"it would be written to {target}, outside {root}"
+    return _clash_on_disk(member, root, target)
+
+
+def _clash_on_disk(member: tarfile.TarInfo, root: Path, target: Path) -> str | None:
+    """A file where the member needs a folder, or the reverse: unchecked, tarfile would stop
+    halfway with an OSError that names neither the archive nor the member."""
+    inner = target.relative_to(root).parts
+    for depth in range(1, len(inner)):
+        folder = root.joinpath(*inner[:depth])
+        if folder.exists() and not folder.is_dir():
+            return f"its folder {folder} is a file"
+    if member.isfile() and target.is_dir():
+        return f"it would replace the folder {target} with a file"
+    if member.isdir() and target.exists() and not target.is_dir():
+        return f"it would make the file {target} a folder"
     return None
 
 

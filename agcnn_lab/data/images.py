@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,11 @@ class ImageReadError(ValueError):
 
 
 _SIXTEEN_BIT_MODES = {"I;16", "I;16B", "I;16L", "I;16N", "I"}
+
+# The most pixels a header may declare. A PNG of a few kilobytes can declare a frame that
+# takes gigabytes to decode; this bound lies far above any radiograph and far below that.
+# It is ours, not PIL's global Image.MAX_IMAGE_PIXELS, which other code may change or lift.
+MAX_PIXELS = 8192 * 8192
 
 
 def read_image(path: str | os.PathLike) -> np.ndarray:
@@ -29,13 +35,32 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
     if path.stat().st_size == 0:
         raise ImageReadError(f"{path}: the file is empty")
     try:
-        with Image.open(path) as im:
-            im.load()  # decode now, so a truncated file fails here and not later
-            return _to_gray_uint8(im)
+        # PIL only warns between its limit and twice that; here every bomb is an error.
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                _check_declared_size(path, im.size)  # before decoding: the header alone
+                im.load()  # decode now, so a truncated file fails here and not later
+                return _to_gray_uint8(im)
+    except ImageReadError:
+        raise
     except UnidentifiedImageError:
         raise ImageReadError(f"{path}: not an image file") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
+        raise ImageReadError(f"{path}: refused as a decompression bomb ({err})") from None
+    except MemoryError:
+        raise ImageReadError(f"{path}: too large to decode in the memory available") from None
     except (OSError, SyntaxError, ValueError) as err:
         raise ImageReadError(f"{path}: cannot decode ({err})") from None
+
+
+def _check_declared_size(path: Path, size: tuple[int, int]) -> None:
+    width, height = size
+    if width * height > MAX_PIXELS:
+        raise ImageReadError(
+            f"{path}: refused as a decompression bomb: its header declares {width} x {height} "
+            f"pixels, more than the {MAX_PIXELS:,} accepted (images.MAX_PIXELS)"
+        )
 
 
 def _to_gray_uint8(im: Image.Image) -> np.ndarray:

@@ -172,7 +172,7 @@ def ensure_label_files(root: Path, progress: bool = True) -> dict[str, Path]:
     """The four label files in `root` (plain or .gz), copied from the bundled sample if absent."""
     found = {}
     for label_file in LABEL_FILES:
-        path = _first_file(root, label_file)
+        path = label_file.find_in(root)
         if path is None:
             path = _copy_from_sample(root, label_file)
             _say(f"{path}: copied from the bundled sample {SAMPLE_DIR}", progress)
@@ -180,15 +180,8 @@ def ensure_label_files(root: Path, progress: bool = True) -> dict[str, Path]:
     return found
 
 
-def _first_file(folder: Path, label_file: LabelFile) -> Path | None:
-    for name in label_file.file_names:
-        if (folder / name).is_file():
-            return folder / name
-    return None
-
-
 def _copy_from_sample(root: Path, label_file: LabelFile) -> Path:
-    source = _first_file(SAMPLE_DIR, label_file)
+    source = label_file.find_in(SAMPLE_DIR)
     if source is None:
         raise ValueError(
             f"{root}: lacks {label_file.name} and there is no bundled copy in {SAMPLE_DIR}; "

@@ -9,6 +9,8 @@ See data/nih-sample/RELEASE.md.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import NamedTuple
 
 BOX_FOLDER = "https://nihcc.app.box.com/v/ChestXray-NIHCC"
@@ -68,6 +70,24 @@ class LabelFile(NamedTuple):
     def file_names(self) -> tuple[str, ...]:
         """Accepted names, best first, each plain or gzip'd (tables.py reads both)."""
         return tuple(n + gz for n in (self.name, *self.aliases) for gz in ("", ".gz"))
+
+    def find_in(self, folder: str | os.PathLike) -> Path | None:
+        """The file in `folder` under the first of its accepted names, or None.
+
+        The one place that knows the names: every reader of a release folder asks here.
+        """
+        for name in self.file_names:
+            path = Path(folder) / name
+            if path.is_file():
+                return path
+        return None
+
+    def require_in(self, folder: str | os.PathLike) -> Path:
+        """As find_in, but a folder without the file is an error naming every name tried."""
+        path = self.find_in(folder)
+        if path is None:
+            raise ValueError(f"{folder}: missing {self.name} (looked for {', '.join(self.file_names)})")
+        return path
 
 
 ENTRY_TABLE = LabelFile("Data_Entry_2017_v2020.csv", aliases=("Data_Entry_2017.csv",))

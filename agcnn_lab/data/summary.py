@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from .classes import CLASSES, NO_FINDING
+from .nih_release import ENTRY_TABLE, TEST_LIST, TRAIN_VAL_LIST
 from .splits import image_split, official_split, patient_overlap, patient_split
 from .tables import read_entries
 
@@ -71,7 +72,7 @@ def leakage_table(entries: pd.DataFrame, train_val_list, test_list, seed: int = 
 def sample_summary(sample_dir: str | os.PathLike) -> str:
     """A printable overview of the real label table in `sample_dir` (data/nih-sample)."""
     sample_dir = Path(sample_dir)
-    entries = read_entries(sample_dir / "Data_Entry_2017_v2020.csv.gz")
+    entries = read_entries(ENTRY_TABLE.require_in(sample_dir))
     per_patient = images_per_patient(entries)
     lines = [
         f"ChestX-ray14 label table ({sample_dir}): {len(entries):,} images of {entries['patient_id'].nunique():,} patients",
@@ -81,7 +82,7 @@ def sample_summary(sample_dir: str | os.PathLike) -> str:
         prevalence(entries).to_string(),
         "",
         leakage_table(
-            entries, sample_dir / "train_val_list.txt.gz", sample_dir / "test_list.txt.gz"
+            entries, TRAIN_VAL_LIST.require_in(sample_dir), TEST_LIST.require_in(sample_dir)
         ).to_string(),
         "",
         f"{len(list((sample_dir / 'images').glob('*.png')))} real radiographs in {sample_dir / 'images'}",

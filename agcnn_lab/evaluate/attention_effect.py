@@ -19,10 +19,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..train.predict import CONTROLS  # each compared branch and its whole-film control
 from .auc import paired_bootstrap_difference
-
-# Each compared branch and its whole-film control.
-CONTROLS = {"local": "local_whole_film", "fusion": "fusion_whole_film"}
 
 
 def attention_effect(labels, probs: dict[str, np.ndarray], n_boot: int = 1000, seed: int = 0) -> dict:

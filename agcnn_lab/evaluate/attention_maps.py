@@ -5,7 +5,7 @@
 
 - max, l1, l2, sum: statistics over the K feature maps of the global branch (attention.heatmap);
   the paper's is max |f_k|. They do not depend on the class.
-- grad-cam: the gradient-weighted map of one class (cam.grad_cam), here the lesion's own class:
+- grad-cam: the gradient-weighted map of one class (attention.gradcam), here the lesion's own class:
   the most favourable reading for Grad-CAM, which needs a class while AG-CNN's map does not.
 
 Each map gives a box at tau exactly as the attention crop does (largest region above tau,
@@ -20,8 +20,8 @@ from collections.abc import Sequence
 import pandas as pd
 import torch
 
-from ..attention import REDUCTIONS, attention_boxes, upsample_heatmap
-from ..cam import grad_cam
+from ..attention import REDUCTIONS, AttentionCrop
+from ..attention.gradcam import grad_cam
 from ..data.classes import class_index
 from ..data.geometry import input_boxes_to_source
 from .localisation import box_scores
@@ -52,7 +52,7 @@ def method_heatmaps(model, images: torch.Tensor, targets: Sequence[int] | None =
 def lesion_samples(data, profile, part: str) -> tuple[object, pd.DataFrame]:
     """The evaluation dataset of `part` and its lesions: one row per ground-truth box, with the
     dataset position of its image (`position`) and the index of its class (`target`)."""
-    dataset = data.dataset(part, profile)
+    dataset = data.dataset(part, profile.data)
     if data.boxes is None:
         raise ValueError(f"{data.name} has no ground-truth boxes")
     position = {name: i for i, name in enumerate(dataset.names)}
@@ -62,9 +62,9 @@ def lesion_samples(data, profile, part: str) -> tuple[object, pd.DataFrame]:
     return dataset, lesions.assign(position=lesions["image"].map(position), target=lesions["label"].map(class_index))
 
 
-@torch.no_grad()
 def _boxes(maps: torch.Tensor, tau: float, size: int, upsample: bool) -> torch.Tensor:
-    return attention_boxes(upsample_heatmap(maps, size) if upsample else maps, tau, size)
+    """The boxes AttentionCrop would cut from these maps (of any method) at `tau`."""
+    return AttentionCrop(tau=tau, upsample=upsample).boxes(maps, size)
 
 
 def localisation_by_method(
@@ -80,9 +80,9 @@ def localisation_by_method(
 ) -> pd.DataFrame:
     """Per method: lesions, pointing game (hit), IoBB, IoU and mean box area (share of the
     input's view of the source) of its boxes at `tau` on the lesions of `part`."""
-    upsample = profile.upsample if upsample is None else upsample
+    upsample = profile.model.attention.upsample if upsample is None else upsample
     dataset, lesions = lesion_samples(data, profile, part)
-    batch_size = batch_size or profile.eval_batch_size
+    batch_size = batch_size or profile.training.eval_batch_size
     boxes: dict[str, list[torch.Tensor]] = {m: [] for m in methods}
     windows = []
     for start in range(0, len(lesions), batch_size):
@@ -125,7 +125,7 @@ def method_examples(
     boxes), truth (per image, [(label, box in input pixels)]) and row labels."""
     from ..data.geometry import source_boxes_to_input
 
-    upsample = profile.upsample if upsample is None else upsample
+    upsample = profile.model.attention.upsample if upsample is None else upsample
     dataset, lesions = lesion_samples(data, profile, part)
     chosen, seen = [], set()
     for row in lesions.drop_duplicates("image").itertuples():

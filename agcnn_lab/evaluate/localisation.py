@@ -23,7 +23,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..attention.boxes import pointing_hits
+from ..data.boxes import normalise_boxes
 from ..data.classes import CLASSES
+
+__all__ = ["box_scores", "localisation_table", "normalise_boxes"]
 
 
 def box_scores(attention: np.ndarray, truth: np.ndarray) -> dict[str, np.ndarray]:
@@ -35,32 +39,8 @@ def box_scores(attention: np.ndarray, truth: np.ndarray) -> dict[str, np.ndarray
     inter = inter_w * inter_h
     area = lambda b: (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])  # noqa: E731
     union = area(attention) + area(truth) - inter
-    centre_x = (truth[:, 0] + truth[:, 2]) / 2
-    centre_y = (truth[:, 1] + truth[:, 3]) / 2
-    hit = (attention[:, 0] <= centre_x) & (centre_x <= attention[:, 2])
-    hit &= (attention[:, 1] <= centre_y) & (centre_y <= attention[:, 3])
+    hit = pointing_hits(attention, truth)
     return {"iou": inter / np.maximum(union, 1e-12), "iobb": inter / np.maximum(area(truth), 1e-12), "hit": hit}
-
-
-def normalise_boxes(boxes: pd.DataFrame, sizes: pd.DataFrame) -> pd.DataFrame:
-    """Ground-truth rows (image, label, x, y, w, h in pixels) to normalised (x0, y0, x1, y1).
-
-    `sizes` has image, width, height: the size of the image the boxes were drawn on.
-    """
-    merged = boxes.merge(sizes[["image", "width", "height"]], on="image", how="left", validate="many_to_one")
-    unknown = merged["image"][merged["width"].isna()]
-    if len(unknown):
-        raise ValueError(f"no image size for box image(s) {', '.join(unknown.iloc[:3])}")
-    return pd.DataFrame(
-        {
-            "image": merged["image"],
-            "label": merged["label"],
-            "x0": merged["x"] / merged["width"],
-            "y0": merged["y"] / merged["height"],
-            "x1": (merged["x"] + merged["w"]) / merged["width"],
-            "y1": (merged["y"] + merged["h"]) / merged["height"],
-        }
-    )
 
 
 def localisation_table(attention: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:

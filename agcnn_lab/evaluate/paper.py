@@ -9,6 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..data.classes import CLASSES
+from ..train.predict import BRANCHES
 
 # Guan et al. 2018, Table 1; per-class AUC in CLASSES order, then the mean over the 14.
 _ROWS = [
@@ -33,7 +34,6 @@ PAPER_TAU_SWEEP = pd.DataFrame(
     }
 )
 
-BRANCHES = ("global", "local", "fusion")
 
 
 def paper_table() -> pd.DataFrame:

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..attention import attention_boxes, upsample_heatmap
+from ..attention import AttentionCrop
 from ..data.geometry import input_boxes_to_source
 from .localisation import box_scores, single_lesion
 
@@ -52,9 +52,9 @@ def global_heatmaps(model, loader, device: torch.device, reduce: str | None = No
 
 
 def source_boxes(maps: HeatmapSet, tau: float, upsample: bool = False, min_size: float | None = None) -> np.ndarray:
-    """(N, 4) attention boxes at `tau`, in normalised source coordinates."""
-    heatmaps = upsample_heatmap(maps.heatmaps, maps.input_size) if upsample else maps.heatmaps
-    boxes = attention_boxes(heatmaps, tau, maps.input_size, min_size=min_size)
+    """(N, 4) attention boxes at `tau`, in normalised source coordinates: the boxes
+    AttentionCrop cuts with these settings."""
+    boxes = AttentionCrop(tau=tau, upsample=upsample, min_size=min_size).boxes(maps.heatmaps, maps.input_size)
     return input_boxes_to_source(boxes, maps.frames, maps.input_size).numpy()
 
 

@@ -11,6 +11,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from ..attention.trace import readouts
 from .style import ATTENTION_COLOUR, TRUTH_COLOUR
 
 PANELS = ("input + heatmap", "heatmap > tau", "largest region", "box on the source", "crop (local input)")
@@ -96,8 +97,6 @@ def draw_row(axes, view) -> None:
 
 def draw_view(view) -> Figure:
     """One image: the five steps side by side, with the readouts as the title."""
-    from ..widgets.explorer import readouts
-
     fig, axes = plt.subplots(1, 5, figsize=(13, 3.1), layout="constrained", dpi=80)
     draw_row(axes, view)
     for ax, title in zip(axes, PANELS, strict=True):
@@ -111,8 +110,6 @@ def plot_attention_grid(views) -> Figure:
     """Several images, one row each: the panel titles on top, and under each row its findings
     (first panel) and the box's area and verdicts (fourth panel), wrapped to the panel's width."""
     import textwrap
-
-    from ..widgets.explorer import readouts
 
     fig, axes = plt.subplots(len(views), 5, figsize=(12, 2.75 * len(views)), layout="constrained", squeeze=False, dpi=80)
     for row, view in zip(axes, views, strict=True):

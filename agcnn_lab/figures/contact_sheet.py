@@ -27,6 +27,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from ..data import CLASSES, read_boxes, read_entries, read_image
+from ..data.nih_release import BOX_LIST, ENTRY_TABLE
 from .style import TRUTH_COLOUR
 
 REAL_COLUMNS = 2
@@ -46,8 +47,8 @@ def phantom_contact_sheet(phantom_root: str | os.PathLike, real_root: str | os.P
                           seed: int = 0) -> Figure:
     """The figure described in the module doc; `seed` picks among equally good images."""
     phantom_root, real_root = Path(phantom_root), Path(real_root)
-    entries = read_entries(_table(phantom_root))
-    boxes = read_boxes(_table(phantom_root, "BBox_List_2017.csv"))
+    entries = read_entries(ENTRY_TABLE.require_in(phantom_root))
+    boxes = read_boxes(BOX_LIST.require_in(phantom_root))
     chosen = _cover_all_classes(entries, ROWS * PHANTOM_COLUMNS, seed)
     real = _real_examples(real_root, ROWS * REAL_COLUMNS)
 
@@ -77,13 +78,6 @@ def phantom_contact_sheet(phantom_root: str | os.PathLike, real_root: str | os.P
                  "bottom: small findings at the source's resolution and at the global branch's",
                  fontsize=9)
     return fig
-
-
-def _table(root: Path, name: str = "Data_Entry_2017_v2020.csv") -> Path:
-    for candidate in (root / name, root / f"{name}.gz"):
-        if candidate.is_file():
-            return candidate
-    raise ValueError(f"{root}: no {name}[.gz]")
 
 
 def _label_text(labels) -> str:
@@ -122,7 +116,7 @@ def _cover_all_classes(entries, n: int, seed: int) -> list[str]:
 
 
 def _real_examples(real_root: Path, n: int) -> list[tuple[np.ndarray, list[str]]]:
-    entries = read_entries(_table(real_root))
+    entries = read_entries(ENTRY_TABLE.require_in(real_root))
     present = sorted(p.name for p in (real_root / "images").glob("*.png"))
     table = entries.set_index("image")
     # One image per patient first, so the real side shows different people.

@@ -3,7 +3,7 @@
 The three parts are trained in three stages (global; local with the global frozen; fusion with
 both frozen), so each is reachable on its own: `global_branch`, `attend`, `local_branch`, `fuse`.
 
-    model = AGCNN("resnet50", num_classes=14, pretrained=True)
+    model = AGCNN("resnet50", AttentionCrop(tau=0.7, crop_size=224), num_classes=14, pretrained=True)
     out = model(images, sources, frames)     # images (B, 1, 224, 224), sources uint8 (B, 1, 512, 512)
     out.global_logits, out.local_logits, out.fusion_logits   # (B, 14) each, before the sigmoid
     out.boxes, out.heatmaps                                  # (B, 4) input pixels, (B, 7, 7)
@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import copy
 import os
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import torch
 from torch import nn
 
-from ..attention import AttentionCrop, AttentionResult, heatmap
 from .backbones import create_backbone
 from .branch import Branch, BranchOutput
+
+if TYPE_CHECKING:  # the attention layer sits above the models: AGCNN is handed its AttentionCrop
+    from ..attention import AttentionCrop, AttentionResult
 
 
 class AGCNNOutput(NamedTuple):
@@ -35,29 +37,22 @@ class AGCNNOutput(NamedTuple):
 class AGCNN(nn.Module):
     """Global and local branches of the same architecture (own weights) and a fusion head.
 
+    attention: the AttentionCrop that turns the global features into the local branch's input
+    (it holds the method's settings: tau, heatmap statistic, crop size, where the crop is cut).
     num_classes: 14 diseases; with_no_finding=True adds "No Finding" as a last output (the
     paper's 15). pretrained / weights_path: ImageNet weights for both branches' backbones.
-    The attention settings (tau, reduce, threshold, upsample, crop_size, crop_from, min_size,
-    sampling_ratio) are AttentionCrop's. Extra keyword arguments go to the backbone
-    constructor (e.g. width=24 for "tiny").
+    Extra keyword arguments go to the backbone constructor (e.g. width=24 for "tiny").
     """
 
     def __init__(
         self,
-        backbone: str = "resnet50",
+        backbone: str,
+        attention: AttentionCrop,
         num_classes: int = 14,
         *,
         with_no_finding: bool = False,
         pretrained: bool = False,
         weights_path: str | os.PathLike | None = None,
-        tau: float = 0.7,
-        reduce: str = "max",
-        threshold: str | None = None,
-        upsample: bool = False,
-        crop_size: int | None = None,
-        crop_from: str = "source",
-        min_size: float | None = None,
-        sampling_ratio: int = -1,
         **backbone_kwargs,
     ):
         super().__init__()
@@ -70,10 +65,7 @@ class AGCNN(nn.Module):
         self.global_branch = Branch(global_backbone, self.num_outputs)
         self.local_branch = Branch(local_backbone, self.num_outputs)
         self.fusion = nn.Linear(2 * global_backbone.num_features, self.num_outputs)
-        self.attention = AttentionCrop(
-            tau=tau, reduce=reduce, threshold=threshold, upsample=upsample, crop_size=crop_size,
-            crop_from=crop_from, min_size=min_size, sampling_ratio=sampling_ratio,
-        )
+        self.attention = attention
 
     def attend(
         self,
@@ -96,6 +88,11 @@ class AGCNN(nn.Module):
                 features = self.global_branch(images).features
         return self.attention.from_heatmaps(self.heatmaps(features), images, sources, frames)
 
+    @property
+    def with_no_finding(self) -> bool:
+        """Whether the last output is "No Finding" (the paper's 15th): the labels it is trained on."""
+        return self.num_outputs > self.num_classes
+
     def disease_weight(self) -> torch.Tensor:
         """The global classifier's rows of the diseases (not No Finding): the class activation
         map's weights (heatmap reduce="cam")."""
@@ -104,7 +101,7 @@ class AGCNN(nn.Module):
     def heatmaps(self, features: torch.Tensor, reduce: str | None = None) -> torch.Tensor:
         """The attention heatmaps of the global features (on their device), with the attention's
         statistic or `reduce`; the class activation map takes the global classifier's weights."""
-        return heatmap(features, reduce or self.attention.reduce, self.disease_weight().to(features.device))
+        return self.attention.heatmaps(features, self.disease_weight().to(features.device), reduce=reduce)
 
     def whole_film_control(self) -> AGCNN:
         """The attention's control: a copy of this model whose local branch is fed the whole film

@@ -5,12 +5,17 @@
     load_weights(model, state["model"], source=path)   # tolerant of 'module.' prefixes
 
 A checkpoint of another architecture is refused with the keys and shapes that disagree,
-instead of torch's wall of text or, worse, a silent partial load.
+instead of torch's wall of text or, worse, a silent partial load. A checkpoint that lacks
+what its reader needs (a resume needs the optimiser and scheduler states) is refused on
+loading, with the keys it lacks, rather than with a KeyError halfway through the resume.
+
+    state = load_checkpoint(stage_dir / "last.pt", require=RESUME_KEYS)
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import torch
@@ -18,6 +23,14 @@ from torch import nn
 
 # DataParallel/DistributedDataParallel write 'module.', torch.compile writes '_orig_mod.'.
 _WRAPPER_PREFIXES = ("module.", "_orig_mod.")
+
+# What the epoch loop writes to last.pt and reads back to resume, and what best.pt holds.
+RESUME_KEYS = ("weights", "optimizer", "scheduler", "epoch", "history", "best_val_auc", "best_epoch")
+BEST_KEYS = ("weights", "epoch", "val_mean_auc")
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be read, or lacks what its reader needs. The message names the file."""
 
 
 def save_checkpoint(path: str | os.PathLike, state: dict) -> None:
@@ -31,14 +44,33 @@ def save_checkpoint(path: str | os.PathLike, state: dict) -> None:
     os.replace(tmp, path)
 
 
-def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict:
+def load_checkpoint(
+    path: str | os.PathLike, map_location: str | torch.device = "cpu", require: Iterable[str] = ()
+) -> dict:
+    """The state dict saved at `path`; with `require`, refused unless it holds every one of those keys."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such checkpoint")
     try:
-        return torch.load(path, map_location=map_location, weights_only=True)
+        state = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as err:  # torch raises many types for a damaged or foreign file
-        raise ValueError(f"{path}: not a readable checkpoint ({type(err).__name__}: {err})") from None
+        raise CheckpointError(f"{path}: not a readable checkpoint ({type(err).__name__}: {err})") from None
+    if not isinstance(state, dict):
+        raise CheckpointError(f"{path}: holds a {type(state).__name__}, not a checkpoint's dict of states")
+    require_keys(state, require, path)
+    return state
+
+
+def require_keys(state: dict, keys: Iterable[str], source: str | os.PathLike = "checkpoint") -> None:
+    """Refuse a checkpoint that lacks any of `keys`, naming them all, before any of it is used.
+
+    A resume that found no optimiser state would otherwise fail halfway, after the weights
+    were already loaded, or (worse) restart the learning-rate schedule without a word.
+    """
+    missing = [key for key in keys if key not in state]
+    if missing:
+        held = ", ".join(map(repr, sorted(map(str, state)))) or "nothing"
+        raise CheckpointError(f"{source}: the checkpoint lacks {', '.join(map(repr, missing))}; it holds only {held}")
 
 
 def strip_wrapper_prefixes(state_dict: dict) -> dict:

@@ -1,7 +1,7 @@
 """The epoch loop every stage shares: SGD, the lr drop, validation, checkpoints, logs, resume.
 
     result = fit_stage(stage_dir, trainable={"local_branch": model.local_branch},
-                       loss_fn=..., validate=..., make_loader=..., settings=profile.stage("local"))
+                       loss_fn=..., validate=..., make_loader=..., settings=profile.training.stage("local"))
 
 After every epoch it writes, each atomically: `last.pt` (weights, optimizer, scheduler,
 history — everything a resume needs), `best.pt` when the validation mean AUC improved, and
@@ -15,7 +15,6 @@ import json
 import math
 import time
 from collections.abc import Callable
-from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,8 +23,9 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from ..profiles import StageSettings
-from .checkpoint import load_checkpoint, load_weights, save_checkpoint
+from ..config import StageSettings
+from .checkpoint import BEST_KEYS, RESUME_KEYS, load_checkpoint, load_weights, save_checkpoint
+from .precision import autocast, grad_scaler
 
 
 @dataclass
@@ -67,15 +67,13 @@ def fit_stage(
         parameters, lr=settings.lr, momentum=settings.momentum, weight_decay=settings.weight_decay
     )
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=max(settings.lr_drop_epoch, 1), gamma=0.1)
-    use_amp = amp and device.type == "cuda"
-    autocast_dtype = torch.bfloat16 if use_amp and torch.cuda.is_bf16_supported() else torch.float16
-    scaler = torch.amp.GradScaler("cuda", enabled=use_amp and autocast_dtype == torch.float16)
+    scaler = grad_scaler(device, amp)
 
     history: list[dict] = []
     best_auc, best_epoch, start = -math.inf, -1, 0
     last = stage_dir / "last.pt"
     if last.is_file():
-        state = load_checkpoint(last, map_location=device)
+        state = load_checkpoint(last, map_location=device, require=RESUME_KEYS)
         for name, module in trainable.items():
             load_weights(module, state["weights"][name], source=last)
         optimizer.load_state_dict(state["optimizer"])
@@ -97,8 +95,7 @@ def fit_stage(
         bar = tqdm(total=len(loader), desc=f"{stage_dir.name} {epoch + 1}/{settings.epochs}", leave=False, disable=not progress)
         for batch in loader:
             optimizer.zero_grad(set_to_none=True)
-            context = torch.autocast("cuda", dtype=autocast_dtype) if use_amp else nullcontext()
-            with context:
+            with autocast(device, amp):
                 loss = loss_fn(batch)
             if not torch.isfinite(loss):
                 raise RuntimeError(f"{stage_dir.name}: the loss became {loss.item()} in epoch {epoch + 1}; lower the learning rate")
@@ -114,6 +111,12 @@ def fit_stage(
         for module in trainable.values():
             module.eval()
         val_auc = float(validate())
+        if not math.isfinite(val_auc):
+            # No epoch could ever be chosen (best.pt would never be written): stop, and say why.
+            raise RuntimeError(
+                f"{stage_dir.name}: the validation score of epoch {epoch + 1} is undefined ({val_auc}): "
+                "no class has both positive and negative validation films; use more patients or a larger validation split"
+            )
         history.append(
             {"epoch": epoch + 1, "lr": lr, "train_loss": total / max(batches, 1), "val_mean_auc": val_auc, "seconds": time.perf_counter() - began}
         )
@@ -142,7 +145,7 @@ def fit_stage(
 def load_best(stage_dir: str | Path, modules: dict[str, nn.Module], device: torch.device | str = "cpu") -> dict:
     """Load a stage's best weights into `modules`; returns the checkpoint's metadata."""
     path = Path(stage_dir) / "best.pt"
-    state = load_checkpoint(path, map_location=device)
+    state = load_checkpoint(path, map_location=device, require=BEST_KEYS)
     for name, module in modules.items():
         if name not in state["weights"]:
             raise ValueError(f"{path}: holds {sorted(state['weights'])}, not {name!r}")

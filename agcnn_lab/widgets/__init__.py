@@ -1,7 +1,13 @@
-"""Interactive views. The logic is in pure, tested functions (explorer.py); the ipywidgets
-layer (tau_explorer.py) only wires controls to them, because ipywidgets swallows exceptions
-raised inside callbacks."""
+"""Interactive views: ipywidgets code only, wired to tested logic that lives elsewhere.
 
-from .explorer import AttentionExplorer, ExplorerState, ExplorerView, readouts
+    from agcnn_lab.attention import AttentionExplorer
+    from agcnn_lab.widgets import tau_explorer
+    tau_explorer(AttentionExplorer(model, dataset, data.boxes))   # in a notebook cell
 
-__all__ = ["AttentionExplorer", "ExplorerState", "ExplorerView", "readouts"]
+The logic (agcnn_lab.attention.trace) is kept out of the widgets because ipywidgets swallows the
+exceptions raised inside its callbacks: tested as plain functions, it fails loudly.
+"""
+
+from .tau_explorer import READOUTS, TAU_STEPS, render_png, sweep_readouts, tau_explorer
+
+__all__ = ["READOUTS", "TAU_STEPS", "render_png", "sweep_readouts", "tau_explorer"]

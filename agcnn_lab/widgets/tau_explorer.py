@@ -1,10 +1,10 @@
 """The tau explorer: a slider for tau, a picker for the image, a dropdown for the heatmap.
 
-    explorer = AttentionExplorer(model, data.dataset("val", profile, with_source=True), data.boxes)
+    explorer = AttentionExplorer(model, data.dataset("val", profile.data, with_source=True), data.boxes)
     tau_explorer(explorer)          # in a notebook cell
 
-The widget only wires controls to `AttentionExplorer.view` and `draw_view` (both tested
-without a browser). Its parts carry CSS classes (agcnn-tau, agcnn-image, agcnn-reduce,
+The widget only wires controls to `AttentionExplorer.view` (agcnn_lab.attention.trace) and
+`draw_view` (agcnn_lab.figures.attention), both tested without a browser. Its parts carry CSS classes (agcnn-tau, agcnn-image, agcnn-reduce,
 agcnn-readout-*, agcnn-figure) so a browser test can find them.
 """
 
@@ -16,7 +16,7 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 
 from ..attention import REDUCTIONS
-from .explorer import AttentionExplorer, ExplorerState, readouts
+from ..attention.trace import AttentionExplorer, ExplorerState, readouts
 
 READOUTS = ("image", "area", "zoom", "truth")
 

@@ -323,18 +323,18 @@ def expected(lab):
         if "explorer" not in cache:
             import torch
 
+            from agcnn_lab.attention import AttentionExplorer
             from agcnn_lab.experiment import load_data, train_run
+            from agcnn_lab.notebook.series import series_dir
             from agcnn_lab.profiles import get_profile
-            from agcnn_lab.series import series_dir
-            from agcnn_lab.widgets import AttentionExplorer
 
             profile = get_profile("ci")
             with _environ(AGCNN_RUNS=str(lab.runs)):
                 folder = series_dir(profile)
                 assert (folder / "stage_global").is_dir(), f"the notebook left no global stage in {folder}"
-                data = load_data("phantom", profile, progress=False)
+                data = load_data(profile, progress=False)
                 run = train_run(profile, data, folder, torch.device("cpu"), until="global", progress=False)
-            cache["explorer"] = AttentionExplorer(run.model, data.dataset("val", profile, with_source=True), data.boxes, device="cpu")
+            cache["explorer"] = AttentionExplorer(run.model, data.dataset("val", profile.data, with_source=True), data.boxes, device="cpu")
         return cache["explorer"]
 
     return get
@@ -362,8 +362,8 @@ def _expect(explorer, state) -> Expected:
     """The view of `state`, its readouts and its figure, drawn exactly as render_png draws it."""
     import matplotlib.pyplot as plt
 
+    from agcnn_lab.attention import readouts
     from agcnn_lab.figures.attention import draw_view
-    from agcnn_lab.widgets import readouts
 
     view = explorer.view(state)
     fig = draw_view(view)
@@ -569,7 +569,7 @@ class Shown:
 def _tau_targets(explorer, state, steps) -> tuple[float, float]:
     """Two slider values the library says change the box: the first as far from the opening
     area as possible (nearest the opening tau among ties), the second with an area unlike both."""
-    from agcnn_lab.widgets import ExplorerState
+    from agcnn_lab.attention import ExplorerState
 
     def area(tau):
         return round(explorer.view(ExplorerState(state.image, tau, state.reduce)).area_percent, 1)
@@ -628,7 +628,7 @@ def _screenshot_on_failure(page):
 def _drive(page, lab, console, expected, committed, cells) -> None:
     from dataclasses import replace
 
-    from agcnn_lab.widgets import ExplorerState
+    from agcnn_lab.attention import ExplorerState
     from agcnn_lab.widgets.tau_explorer import READOUTS, TAU_STEPS, tau_explorer
 
     _open_and_run_all(page, lab, cells)
@@ -678,7 +678,7 @@ def _drive(page, lab, console, expected, committed, cells) -> None:
 
 def _boxed(explorer, state) -> tuple[str, str]:
     """The library's box area and verdicts for `state`."""
-    from agcnn_lab.widgets import readouts
+    from agcnn_lab.attention import readouts
 
     texts = readouts(explorer.view(state))
     return texts["area"], texts["truth"]

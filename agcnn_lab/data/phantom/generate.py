@@ -5,7 +5,9 @@
       Data_Entry_2017_v2020.csv       the release's columns and header
       BBox_List_2017.csv              one box per localised finding instance (all 10 classes)
       train_val_list.txt, test_list.txt   split by patient
-      phantom.json                    the arguments, so a second call with the same ones is free
+      phantom.json                    the arguments, so a second call with the same ones is free,
+                                      and a checksum of the images, so a cache of older ones is
+                                      seen to be stale (recorded_checksum)
 
 `read_entries`, `read_boxes`, `official_split` and the cache read it as they read the
 release. Same arguments give the same bytes, whatever the number of workers.
@@ -13,6 +15,7 @@ release. Same arguments give the same bytes, whatever the number of workers.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import multiprocessing
@@ -27,6 +30,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..nih_release import BOX_LIST, ENTRY_TABLE, TEST_LIST, TRAIN_VAL_LIST
 from .difficulty import Difficulty
 from .labels import DEFAULT_FLOOR, LabelDistribution
 from .patient import Film, Patient
@@ -36,10 +40,10 @@ FORMAT_VERSION = 1
 MIN_SIZE = 64
 MAX_SIZE = 4096
 MANIFEST = "phantom.json"
-ENTRIES = "Data_Entry_2017_v2020.csv"
-BOXES = "BBox_List_2017.csv"
-TRAIN_VAL = "train_val_list.txt"
-TEST = "test_list.txt"
+ENTRIES = ENTRY_TABLE.name
+BOXES = BOX_LIST.name
+TRAIN_VAL = TRAIN_VAL_LIST.name
+TEST = TEST_LIST.name
 PNG_COMPRESSION = 1  # zlib level: fast to write; with the settings below ~1.7x smaller than raw
 FIELD_OF_VIEW_MM = 400.0  # a 1024-px release image spans about 40 cm
 
@@ -102,11 +106,34 @@ def generate(
                                      initializer=_init_worker) as pool:
                 results = list(pool.map(_make_patients, [job] * len(chunks), chunks))
 
-    entries = [row for rows, _ in results for row in rows]
-    boxes = [row for _, rows in results for row in rows]
+    entries = [row for rows, _, _ in results for row in rows]
+    boxes = [row for _, rows, _ in results for row in rows]
+    digests = [pair for _, _, pairs in results for pair in pairs]
     _write_tables(out, entries, boxes, settings)
-    _write_manifest(out, settings, complete=True, images=len(entries))
+    _write_manifest(out, settings, complete=True, images=len(entries), checksum=_checksum(digests))
     return out
+
+
+def recorded_checksum(folder: str | os.PathLike) -> str | None:
+    """What `folder`'s images are, as generate() recorded it; None for a folder it did not write.
+
+    The image cache keeps this beside its pixels and rebuilds when it changes: a set
+    regenerated over an older one (overwrite=True) has other images under the same names.
+    """
+    path = Path(folder) / MANIFEST
+    if not path.is_file():
+        return None
+    try:
+        found = json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        raise ValueError(f"{path}: unreadable ({err}); run generate() on {folder} again") from None
+    if not found.get("complete"):
+        raise ValueError(f"{folder}: an unfinished {FORMAT} set; run generate() on it again")
+    if "checksum" in found:
+        return found["checksum"]
+    # A set from before checksums were recorded: its arguments fix its images.
+    settings = json.dumps(found.get("settings"), sort_keys=True)
+    return "settings-sha1:" + hashlib.sha1(settings.encode()).hexdigest()
 
 
 # ---- arguments ------------------------------------------------------------------------------
@@ -165,7 +192,7 @@ def _prepare_folder(out: Path, settings: dict, overwrite: bool) -> bool:
             found = {}
         same = found.get("settings") == json.loads(json.dumps(settings))
         tables = all((out / name).is_file() for name in (ENTRIES, BOXES, TRAIN_VAL, TEST))
-        if same and found.get("complete") and tables:
+        if same and found.get("complete") and tables and _image_count(out) == found.get("images"):
             return True
         if not same and not overwrite:
             raise ValueError(
@@ -179,6 +206,12 @@ def _prepare_folder(out: Path, settings: dict, overwrite: bool) -> bool:
     return False
 
 
+def _image_count(out: Path) -> int:
+    """How many of our images are on disk: a set whose images were deleted is made again."""
+    images = out / "images"
+    return sum(1 for entry in os.scandir(images) if _IMAGE_NAME.match(entry.name)) if images.is_dir() else 0
+
+
 def _remove_phantom_files(out: Path) -> None:
     for name in (ENTRIES, BOXES, TRAIN_VAL, TEST, MANIFEST):
         (out / name).unlink(missing_ok=True)
@@ -189,11 +222,15 @@ def _remove_phantom_files(out: Path) -> None:
                 path.unlink()
 
 
-def _write_manifest(out: Path, settings: dict, complete: bool, images: int | None = None) -> None:
+def _write_manifest(
+    out: Path, settings: dict, complete: bool, images: int | None = None, checksum: str | None = None
+) -> None:
     out.mkdir(parents=True, exist_ok=True)
     body = {"settings": settings, "complete": complete}
     if images is not None:
         body["images"] = images
+    if checksum is not None:
+        body["checksum"] = checksum
     (out / MANIFEST).write_text(json.dumps(body, indent=1, sort_keys=True) + "\n")
 
 
@@ -236,21 +273,22 @@ def _init_worker() -> None:
 
 
 def _make_patients(job: dict, patient_ids: list[int], labels: LabelDistribution | None = None):
-    """Render and write these patients' films; return their table rows."""
+    """Render and write these patients' films; return their table rows and (name, sha1) pairs."""
     s = job["settings"]
     if labels is None:
         labels = LabelDistribution.build(s["prevalence"], s["prevalence_floor"])
     difficulty = Difficulty.from_dict(s["difficulty"])
     images = Path(job["images"])
-    entries, boxes = [], []
+    entries, boxes, digests = [], [], []
     for pid in patient_ids:
         patient = Patient(pid, s["seed"], s["size"], labels, difficulty)
         for follow_up in range(patient.n_images):
             film = patient.film(follow_up)
-            _write_png(images / film.name, film.pixels)
+            data = _write_png(images / film.name, film.pixels)
+            digests.append((film.name, hashlib.sha1(data).hexdigest()))
             entries.append(_entry_row(film, s["size"]))
             boxes.extend(_box_rows(film))
-    return entries, boxes
+    return entries, boxes, digests
 
 
 def _png_parameters() -> list[int]:
@@ -267,11 +305,19 @@ def _png_parameters() -> list[int]:
 _PNG_PARAMETERS = _png_parameters()
 
 
-def _write_png(path: Path, pixels: np.ndarray) -> None:
+def _write_png(path: Path, pixels: np.ndarray) -> bytes:
     ok, data = cv2.imencode(".png", pixels, _PNG_PARAMETERS)
     if not ok:
         raise RuntimeError(f"{path}: PNG encoding failed")
-    path.write_bytes(data.tobytes())
+    data = data.tobytes()
+    path.write_bytes(data)
+    return data
+
+
+def _checksum(digests: list[tuple[str, str]]) -> str:
+    """One SHA-1 over every image's name and SHA-1, in name order: the same for any workers."""
+    lines = "".join(f"{name} {digest}\n" for name, digest in sorted(digests))
+    return "sha1:" + hashlib.sha1(lines.encode()).hexdigest()
 
 
 def _entry_row(film: Film, size: int) -> str:

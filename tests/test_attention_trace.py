@@ -1,4 +1,4 @@
-"""The tau explorer's logic, swept over every control value on a trained ci model.
+"""The attention trace behind the tau explorer, swept over every control value on a trained ci model.
 
 Every readout is checked against a computation that does not go through the explorer: the
 global branch run again, `heatmap` + `attention_boxes` for the box, the lesion centre tested
@@ -17,15 +17,15 @@ from agcnn_lab.attention import (
     largest_component,
     upsample_heatmap,
 )
+from agcnn_lab.attention.trace import AttentionExplorer, ExplorerState, readouts
 from agcnn_lab.data.geometry import input_boxes_to_source
 from agcnn_lab.evaluate.localisation import box_scores
-from agcnn_lab.widgets import AttentionExplorer, ExplorerState, readouts
 from agcnn_lab.widgets.tau_explorer import TAU_STEPS, sweep_readouts
 
 
 @pytest.fixture(scope="module")
 def explorer(ci_run, ci_data, ci_profile):
-    dataset = ci_data.dataset("val", ci_profile, with_source=True)
+    dataset = ci_data.dataset("val", ci_profile.data, with_source=True)
     return AttentionExplorer(ci_run.model.cpu(), dataset, ci_data.boxes)
 
 
@@ -181,7 +181,7 @@ def test_invalid_states_are_refused(explorer, state, message):
 
 def test_a_dataset_without_sources_is_refused(ci_run, ci_data, ci_profile):
     with pytest.raises(ValueError, match="with_source=True"):
-        AttentionExplorer(ci_run.model, ci_data.dataset("val", ci_profile), ci_data.boxes)
+        AttentionExplorer(ci_run.model, ci_data.dataset("val", ci_profile.data), ci_data.boxes)
 
 
 def test_the_figure_draws_every_step(explorer, images):

@@ -1,6 +1,6 @@
 """Self-checks for the notebooks' exercises: each prints a verdict (and a hint) and returns a bool.
 
-    from agcnn_lab.exercises import check_box, EXAMPLE_HEATMAP
+    from agcnn_lab.notebook import check_box, EXAMPLE_HEATMAP
     check_box((64, 32, 160, 128))        # prints "Correct: ..." or what is off
 
 A check never raises on a wrong or missing answer (None means "not answered yet"), so a
@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .data.classes import CLASSES
+from ..data.classes import CLASSES
 
 # The fixed example of notebooks 02 and 03: a 7x7 heatmap (already scaled to [0, 1]) of a
 # 224-px input, so one cell is 32 x 32 pixels. Above 0.7: a blob of 7 cells, one more cell
@@ -86,21 +86,21 @@ def _number(answer) -> float | None:
 
 @lru_cache(maxsize=1)
 def _real_entries() -> pd.DataFrame:
-    from .data import read_entries
-    from .paths import nih_sample_dir
+    from ..data import read_entries
+    from ..paths import nih_sample_dir
 
     return read_entries(nih_sample_dir() / "Data_Entry_2017_v2020.csv.gz")
 
 
 def _image_split(entries: pd.DataFrame | None, seed: int):
-    from .data import image_split
+    from ..data import image_split
 
     return image_split(_real_entries() if entries is None else entries, (0.7, 0.1, 0.2), seed)
 
 
 def leaked_patients(entries: pd.DataFrame | None = None, seed: int = 0) -> int:
     """Patients with images in both train and test of the paper's random 70/10/20 image split."""
-    from .data import patient_overlap
+    from ..data import patient_overlap
 
     split = _image_split(entries, seed)
     return patient_overlap(split.train, split.test)
@@ -135,7 +135,7 @@ def check_leaked_images(answer, entries: pd.DataFrame | None = None, seed: int =
 
 def top_pair(entries: pd.DataFrame | None = None) -> tuple[str, str]:
     """The two different findings that occur together on the most images."""
-    from .data.summary import cooccurrence
+    from ..data.summary import cooccurrence
 
     both = cooccurrence(_real_entries() if entries is None else entries).to_numpy().copy()
     np.fill_diagonal(both, -1)
@@ -164,7 +164,7 @@ def check_top_pair(answer, entries: pd.DataFrame | None = None) -> bool:
 def check_auc_by_hand(answer) -> bool:
     """01: the AUC of AUC_SCORES for AUC_LABELS, as the share of (positive, negative) pairs
     ranked the right way round."""
-    from .evaluate.auc import rank_auc
+    from ..evaluate.auc import rank_auc
 
     if _unanswered(answer):
         return False
@@ -198,7 +198,7 @@ def check_extreme_classes(best, worst, metrics: dict, branch: str = "global") ->
 
 def example_heatmap_value(reduce: str = "max", cell: tuple[int, int] = EXAMPLE_CELL) -> float:
     """The scaled heatmap of EXAMPLE_FEATURES at `cell`, by the library's `heatmap`."""
-    from .attention import heatmap
+    from ..attention import heatmap
 
     maps = heatmap(torch.from_numpy(EXAMPLE_FEATURES)[None], reduce)[0]
     return float(maps[cell])
@@ -227,7 +227,7 @@ def _raw_statistic(reduce: str) -> np.ndarray:
 
 def example_box(tau: float = EXAMPLE_TAU) -> tuple[float, float, float, float]:
     """The attention box of EXAMPLE_HEATMAP at `tau` on a 224-px input, by attention_boxes."""
-    from .attention import attention_boxes
+    from ..attention import attention_boxes
 
     box = attention_boxes(torch.from_numpy(EXAMPLE_HEATMAP)[None], tau, EXAMPLE_INPUT)[0]
     return tuple(float(v) for v in box)
@@ -263,7 +263,7 @@ def check_box(answer, tau: float = EXAMPLE_TAU) -> bool:
 def check_tau(answer, sweep: pd.DataFrame, min_hit: float, on: str = "hit") -> bool:
     """03: the highest tau whose box still holds `min_hit` of the validation lesions (the
     sweep's column `on`: "hit", every lesion, or "hit_single", the lesions alone on their film)."""
-    from .evaluate.tau_sweep import choose_tau
+    from ..evaluate.tau_sweep import choose_tau
 
     if _unanswered(answer):
         return False

@@ -13,18 +13,16 @@ runs alone, and a notebook run after its predecessors trains nothing twice.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from .data.bundle import DataBundle
-from .evaluate.paper import BRANCHES
-from .evaluate.predict import Predictions, predict
-from .paths import runs_dir
-from .profiles import Profile
-from .train.stages import make_loader
+from ..config import Profile
+from ..paths import runs_dir
+from ..train.predict import predict_split
+
+__all__ = ["describe_profile", "environment", "predict_split", "series_dir"]
 
 
 def series_dir(profile: Profile) -> Path:
@@ -32,32 +30,17 @@ def series_dir(profile: Profile) -> Path:
     return runs_dir() / f"notebooks-{profile.name}"
 
 
-def predict_split(
-    model,
-    data: DataBundle,
-    profile: Profile,
-    part: str,
-    device: torch.device,
-    branches: Sequence[str] = BRANCHES,
-    progress: bool = True,
-) -> Predictions:
-    """Predictions of `branches` on one split (evaluation transform, sources for the crops)."""
-    needs_source = bool({"local", "fusion"} & set(branches))
-    dataset = data.dataset(part, profile, with_source=needs_source)
-    loader = make_loader(dataset, profile.eval_batch_size, profile, shuffle=False)
-    return predict(model, loader, device, branches=tuple(branches), amp=profile.amp, progress=progress)
-
-
 def describe_profile(profile: Profile) -> str:
     """One paragraph: what `profile` sizes (data, images, backbone, epochs, tau)."""
-    epochs = "/".join(str(profile.stage(s).epochs) for s in ("global", "local", "fusion"))
-    tau = f"chosen on validation (start {profile.tau:g})" if profile.choose_tau else f"{profile.tau:g}"
+    data, model, attention = profile.data, profile.model, profile.model.attention
+    epochs = "/".join(str(profile.training.stage(s).epochs) for s in ("global", "local", "fusion"))
+    tau = f"chosen on validation (start {attention.tau:g})" if attention.choose_tau else f"{attention.tau:g}"
     return (
-        f"profile {profile.name!r}: PhantomCXR-14 of {profile.phantom_patients:,} patients at {profile.phantom_size} px; "
-        f"global input {profile.geometry.crop} px (resized to {profile.geometry.resize}, then cropped), "
-        f"local input {profile.crop_size} px cut from the {profile.cache_size}-px source; backbone {profile.backbone} "
-        f"({'ImageNet start' if profile.pretrained else 'from scratch'}); epochs global/local/fusion {epochs}; "
-        f"heatmap {profile.reduce}, tau {tau}"
+        f"profile {profile.name!r}: PhantomCXR-14 of {data.phantom_patients:,} patients at {data.phantom_size} px; "
+        f"global input {data.geometry.crop} px (resized to {data.geometry.resize}, then cropped), "
+        f"local input {attention.crop_size} px cut from the {data.cache_size}-px source; backbone {model.backbone} "
+        f"({'ImageNet start' if model.pretrained else 'from scratch'}); epochs global/local/fusion {epochs}; "
+        f"heatmap {attention.reduce}, tau {tau}"
     )
 
 
@@ -66,7 +49,7 @@ def environment() -> dict[str, str]:
     import platform
     import sys
 
-    from .device import describe_device, pick_device
+    from ..device import describe_device, pick_device
 
     cuda = torch.version.cuda or "none"
     return {
@@ -91,7 +74,7 @@ class RealData:
 def find_real_data(nih_root: str | Path, chestmnist: str | Path) -> RealData:
     """ChestX-ray14 as prepare-nih left it in `nih_root` (label table and images), else the
     ChestMNIST npz `chestmnist`, else neither, with what to run to get one."""
-    from .data.nih import present_images
+    from ..data.nih import present_images
 
     nih_root, chestmnist = Path(nih_root), Path(chestmnist)
     table = [nih_root / f"Data_Entry_2017_v2020.csv{z}" for z in ("", ".gz")]

@@ -1,11 +1,14 @@
-"""The tau explorer's logic: (image, tau, heatmap statistic) in, every step of the crop out.
+"""One image through the attention crop, step by step: (image, tau, statistic) in, every step out.
 
     explorer = AttentionExplorer(model, dataset, truth=data.boxes)   # dataset: eval, with_source
     view = explorer.view(ExplorerState(image=3, tau=0.7, reduce="max"))
     view.mask, view.region, view.box_source, view.crop, readouts(view)
 
-The global branch runs once per image (its feature maps are kept); moving tau or changing the
-statistic only re-thresholds, so a slider stays responsive on a CPU.
+The steps are AttentionCrop.trace's, with the model's attention settings but the state's tau and
+statistic, so the crop shown is the one the local branch would be fed at that tau. The global
+branch runs once per image (its feature maps are kept); moving tau or changing the statistic only
+re-thresholds, so a slider stays responsive on a CPU. The ipywidgets around it live in
+agcnn_lab.widgets.
 """
 
 from __future__ import annotations
@@ -16,15 +19,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..attention import (
-    REDUCTIONS,
-    crop,
-    largest_component,
-    threshold_mask,
-    upsample_heatmap,
-)
-from ..attention.boxes import attention_boxes
 from ..data.geometry import input_boxes_to_source, source_boxes_to_input
+from .boxes import pointing_hits
+from .heatmap import REDUCTIONS
 
 
 @dataclass(frozen=True)
@@ -108,6 +105,14 @@ class AttentionExplorer:
             self._features[index] = (sample, features)
         return self._features[index]
 
+    def attention(self, state: ExplorerState):
+        """The AttentionCrop a view traces: the model's settings, with the state's tau and
+        statistic, a fixed tau (the slider's, not Otsu's) and the crop cut from the source."""
+        return self.model.attention.replace(
+            tau=state.tau, reduce=state.reduce, threshold=None, upsample=self.upsample,
+            crop_size=self.crop_size, crop_from="source",
+        )
+
     def view(self, state: ExplorerState) -> ExplorerView:
         if not 0 <= state.image < len(self.dataset):
             raise ValueError(f"image {state.image} is out of range 0..{len(self.dataset) - 1}")
@@ -117,25 +122,18 @@ class AttentionExplorer:
             raise ValueError(f"unknown heatmap statistic {state.reduce!r}; choose from {REDUCTIONS}")
         sample, features = self._sample(state.image)
         size = sample.image.shape[-1]
-        maps = self.model.heatmaps(features, state.reduce)
-        mask_maps = upsample_heatmap(maps, size) if self.upsample else maps
-        mask = threshold_mask(mask_maps, state.tau)
-        box = attention_boxes(mask_maps, state.tau, size, min_size=self.model.attention.min_size)
         frame = sample.frame[None]
-        crops = crop(sample.source[None], box, self.crop_size, frames=frame, input_size=size)
+        maps = self.model.heatmaps(features, state.reduce)
+        steps = self.attention(state).trace(maps, sample.image[None], sample.source[None], frame)
         source_h, source_w = sample.source.shape[-2:]
         scale = np.array([source_w, source_h, source_w, source_h])
-        box_source = input_boxes_to_source(box, frame, size)[0].numpy() * scale
         name = self.dataset.names[state.image]
         lesions = self.truth[self.truth["image"] == name]
-        truth, truth_input, hits = [], [], []
-        for _, row in lesions.iterrows():
-            normalised = np.array([row.x0, row.y0, row.x1, row.y1], dtype=np.float64)
-            truth.append((row.label, normalised * scale))
-            in_input = source_boxes_to_input(torch.tensor(normalised[None]), frame.double(), size)[0].numpy()
-            truth_input.append((row.label, in_input))
-            cx, cy = (normalised[0] + normalised[2]) / 2 * source_w, (normalised[1] + normalised[3]) / 2 * source_h
-            hits.append(bool(box_source[0] <= cx <= box_source[2] and box_source[1] <= cy <= box_source[3]))
+        normalised = lesions[["x0", "y0", "x1", "y1"]].to_numpy(dtype=np.float64).reshape(-1, 4)
+        # The pointing game in normalised source coordinates, as the tau sweep scores it.
+        box_normalised = input_boxes_to_source(steps.boxes, frame, size)[0].numpy()
+        hits = pointing_hits(np.repeat(box_normalised[None], len(normalised), 0), normalised)
+        in_input = source_boxes_to_input(torch.tensor(normalised), frame.double().expand(len(normalised), 5), size).numpy()
         labels = [c for c, v in zip(self._label_names(), sample.labels.tolist(), strict=False) if v > 0.5]
         return ExplorerView(
             state=state,
@@ -143,15 +141,15 @@ class AttentionExplorer:
             labels=labels,
             image=sample.image[0].numpy(),
             heatmap=maps[0].numpy(),
-            mask=mask[0].numpy(),
-            region=largest_component(mask)[0].numpy(),
-            box_input=box[0].numpy(),
-            box_source=box_source,
+            mask=steps.mask[0].numpy(),
+            region=steps.region[0].numpy(),
+            box_input=steps.boxes[0].numpy(),
+            box_source=steps.source_boxes[0].numpy(),
             source=sample.source[0].numpy(),
-            crop=crops[0, 0].numpy(),
-            truth=truth,
-            truth_input=truth_input,
-            hits=hits,
+            crop=steps.crops[0, 0].numpy(),
+            truth=list(zip(lesions["label"], normalised * scale, strict=True)),
+            truth_input=list(zip(lesions["label"], in_input, strict=True)),
+            hits=[bool(h) for h in hits],
             frame_width=float(sample.frame[2] - sample.frame[0]),
         )
 

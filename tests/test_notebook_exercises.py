@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from agcnn_lab import exercises as ex
 from agcnn_lab.data import CLASSES, image_split, read_image_list
 from agcnn_lab.data.summary import leakage_table
+from agcnn_lab.notebook import exercises as ex
 
 
 def _run(capsys, check, *args, **kwargs):

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from agcnn_lab.experiment import train_run
-from agcnn_lab.series import predict_split, series_dir
+from agcnn_lab.notebook.series import predict_split, series_dir
 
 CPU = torch.device("cpu")
 
@@ -21,6 +21,7 @@ def test_series_dir_is_one_folder_per_profile(ci_profile, monkeypatch, tmp_path)
 
 def test_until_global_stops_before_tau_and_writes_no_run_json(tmp_path, ci_run, ci_data, ci_profile):
     shutil.copytree(ci_run.out / "stage_global", tmp_path / "stage_global")
+    shutil.copy(ci_run.out / "config.json", tmp_path)  # the run's configuration comes with its checkpoints
     run = train_run(ci_profile, ci_data, tmp_path, CPU, progress=False, until="global")
     assert list(run.histories) == ["global"] and run.sweep is None
     assert not (tmp_path / "run.json").exists() and not (tmp_path / "stage_local").exists()
@@ -30,6 +31,7 @@ def test_until_global_stops_before_tau_and_writes_no_run_json(tmp_path, ci_run, 
 def test_until_local_chooses_tau_as_the_whole_run_does(tmp_path, ci_run, ci_data, ci_profile):
     for stage in ("global", "local"):
         shutil.copytree(ci_run.out / f"stage_{stage}", tmp_path / f"stage_{stage}")
+    shutil.copy(ci_run.out / "config.json", tmp_path)
     run = train_run(ci_profile, ci_data, tmp_path, CPU, progress=False, until="local")
     assert run.tau == ci_run.tau == run.model.attention.tau
     pd.testing.assert_frame_equal(run.sweep, pd.read_csv(ci_run.out / "tau_sweep.csv"), check_exact=False)
@@ -45,7 +47,7 @@ def test_until_is_checked(tmp_path, ci_data, ci_profile):
     with pytest.raises(ValueError, match="until must be"):
         train_run(ci_profile, ci_data, tmp_path, CPU, until="stage II")
     with pytest.raises(ValueError, match="until must be"):
-        train_run(ci_profile, ci_data, tmp_path, CPU, joint=True, until="global")
+        train_run(ci_profile.with_changes(**{"training.joint": True}), ci_data, tmp_path, CPU, until="global")
 
 
 def test_predict_split_global_only_needs_no_sources(ci_run, ci_data, ci_profile):
@@ -55,7 +57,7 @@ def test_predict_split_global_only_needs_no_sources(ci_run, ci_data, ci_profile)
 
 
 def test_describe_profile_and_environment(ci_profile):
-    from agcnn_lab.series import describe_profile, environment
+    from agcnn_lab.notebook.series import describe_profile, environment
 
     text = describe_profile(ci_profile)
     assert text.startswith("profile 'ci': PhantomCXR-14 of 40 patients at 128 px")
@@ -65,7 +67,7 @@ def test_describe_profile_and_environment(ci_profile):
 
 
 def test_find_real_data(tmp_path):
-    from agcnn_lab.series import find_real_data
+    from agcnn_lab.notebook.series import find_real_data
 
     nih, npz = tmp_path / "nih", tmp_path / "chestmnist" / "chestmnist_224.npz"
     found = find_real_data(nih, npz)
@@ -82,7 +84,7 @@ def test_find_real_data(tmp_path):
 
 
 def test_recipe_readiness():
-    from agcnn_lab.series import RealData, recipe_readiness
+    from agcnn_lab.notebook.series import RealData, recipe_readiness
 
     none, nih = RealData(None, None, ""), RealData("nih", None, "")
     ready, why = recipe_readiness(torch.device("cpu"), none)

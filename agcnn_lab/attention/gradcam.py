@@ -5,6 +5,7 @@ image, on the logits (a sigmoid would squash the gradients of confident outputs)
 at the feature maps' resolution so it can be compared with `heatmap` and fed to
 `attention_boxes`.
 
+    from agcnn_lab.attention.gradcam import grad_cam
     cams = grad_cam(model, images, targets=[2, 0, 13])     # (3, 7, 7); model: AGCNN or Branch
     boxes = attention_boxes(cams, tau=0.7, image_size=224)
     result = model.attention.from_heatmaps(cams, images, sources, frames)
@@ -19,8 +20,8 @@ from pytorch_grad_cam import GradCAM
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 from torch import nn
 
-from .attention.heatmap import scale_per_image
-from .models.branch import Branch
+from ..models.branch import Branch
+from .heatmap import scale_per_image
 
 
 class _Logits(nn.Module):

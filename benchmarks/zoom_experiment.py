@@ -1,4 +1,8 @@
-"""The point of the data set, measured: small findings need the zoom, diffuse ones do not.
+"""The phantom's premise, measured without AG-CNN: small findings need the zoom, diffuse ones do not.
+
+An experiment on the data set, not part of the library: it lives beside the benchmark that runs
+it (bench_phantom.py --zoom, which adds a tiny CNN) and is tested in
+tests/test_benchmarks_zoom_experiment.py (logistic regression).
 
 Two views of every image, fed to the same small classifier:
 - global: the whole image downsampled by `factor` (512 -> 128 px: the global branch's view);
@@ -7,10 +11,10 @@ Two views of every image, fed to the same small classifier:
   a box drawn from those same boxes in the negative images, so that where a crop sits says
   nothing about its label.
 
-For Nodule the crop wins by far; for Cardiomegaly, a finding of the whole heart, the global
-view is at least as good. tests/test_phantom_zoom.py asserts it with logistic regression;
-benchmarks/bench_phantom.py --zoom measures it with a tiny CNN as well.
+If the phantom is built right, the crop wins for Nodule, and for Cardiomegaly, a finding of the
+whole heart, the global view is at least as good.
 
+    from zoom_experiment import global_vs_crop_auc, lookalike_auc, lookalike_patches  # benchmarks/
     aucs = global_vs_crop_auc(root, ("Nodule", "Cardiomegaly"))   # {label: (global, crop)}
 
 And v2's premise: a nodule and its look-alikes (granuloma, nipple shadow, end-on vessel) are
@@ -30,12 +34,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..images import read_image
-from ..tables import read_boxes, read_entries, read_image_list
-from .difficulty import Difficulty
-from .labels import LabelDistribution
-from .lookalikes import ROUND_KINDS
-from .patient import Patient
+from agcnn_lab.data.images import read_image
+from agcnn_lab.data.phantom.difficulty import Difficulty
+from agcnn_lab.data.phantom.labels import LabelDistribution
+from agcnn_lab.data.phantom.lookalikes import ROUND_KINDS
+from agcnn_lab.data.phantom.patient import Patient
+from agcnn_lab.data.tables import read_boxes, read_entries, read_image_list
 
 
 def load_views(root: str | os.PathLike, box_label: str = "Nodule", factor: int = 4, seed: int = 0):

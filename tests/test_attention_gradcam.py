@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from agcnn_lab.attention import attention_boxes, heatmap
-from agcnn_lab.cam import grad_cam
+from agcnn_lab.attention import AttentionCrop, attention_boxes, heatmap
+from agcnn_lab.attention.gradcam import grad_cam
 from agcnn_lab.models import AGCNN, Branch, create_backbone
 
 
@@ -85,7 +85,7 @@ def test_densenet_in_place_relu_is_handled():
 
 def test_agcnn_uses_its_global_branch_and_feeds_attention_boxes():
     torch.manual_seed(0)
-    model = AGCNN("tiny", num_classes=4)
+    model = AGCNN("tiny", AttentionCrop(), num_classes=4)
     images = torch.rand(2, 1, 128, 128)
     cams = grad_cam(model, images, [1, 2])
     torch.testing.assert_close(cams, grad_cam(model.global_branch, images, [1, 2]))

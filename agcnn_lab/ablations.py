@@ -31,6 +31,7 @@ from .config import CropFrom, Profile, write_text_atomic
 from .data.bundle import DataBundle
 from .evaluate.predict import branch_metrics
 from .experiment import train_run
+from .paper import ABLATIONS
 from .run_folder import claim_run_folder
 from .train.predict import predict_split
 
@@ -59,8 +60,8 @@ class Variant:
         return str(self.changes.get("model.attention.crop_from", CropFrom.SOURCE))
 
 
-PAPER = Variant("paper: G -> L -> F", paper=(0.841, 0.817, 0.868))
-JOINT = Variant("all jointly", {"training.joint": True}, paper=(0.847, 0.815, 0.849))
+PAPER = Variant("paper: G -> L -> F", paper=ABLATIONS["G -> L -> F"])
+JOINT = Variant("all jointly", {"training.joint": True}, paper=ABLATIONS["all jointly"])
 CROP_FROM_INPUT = Variant("crop from the input", {"model.attention.crop_from": "input"})
 # Not in the paper: the local branch sees the whole film at the crop's resolution. What the
 # paper's local branch gains over this is the attention's own share of the gain; the rest is
@@ -91,21 +92,10 @@ def _fixed_tau(tau: float) -> dict:
     return {"model.attention.tau": tau, "model.attention.choose_tau": False}
 
 
-TAU_LOW = Variant("tau = 0.3", _fixed_tau(0.3), paper=(0.841, 0.822, 0.859))
-TAU_HIGH = Variant("tau = 0.9", _fixed_tau(0.9), paper=(0.841, 0.751, 0.863))
+TAU_LOW = Variant("tau = 0.3", _fixed_tau(0.3), paper=ABLATIONS["tau = 0.3"])
+TAU_HIGH = Variant("tau = 0.9", _fixed_tau(0.9), paper=ABLATIONS["tau = 0.9"])
 VARIANTS = (PAPER, JOINT, CROP_FROM_INPUT, NO_ATTENTION, TAU_LOW, TAU_HIGH)
 
-# The training-order ablation of the paper (ResNet-50, test mean AUC global/local/fusion).
-PAPER_TRAINING_ORDER = pd.DataFrame(
-    [
-        ("GL -> F", 0.831, 0.800, 0.833),
-        ("all jointly", 0.847, 0.815, 0.849),
-        ("G -> LF", 0.841, 0.809, 0.843),
-        ("G -> L -> F, all fine-tuned in stage III", 0.852, 0.819, 0.854),
-        ("G -> L -> F (the paper)", 0.841, 0.817, 0.868),
-    ],
-    columns=["order", "global", "local", "fusion"],
-)
 
 
 @dataclass(frozen=True)

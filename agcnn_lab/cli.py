@@ -21,6 +21,16 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"agcnn-lab {args.command}: interrupted", file=sys.stderr)
         return 130
+    finally:
+        _leave_process_group()
+
+
+def _leave_process_group() -> None:
+    """Under torchrun, leave the process group the command started (train.distributed)."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
 
 
 def _at_least(low: int):
@@ -153,13 +163,17 @@ def _setup(args):
     from .device import pick_device
     from .experiment import load_data
     from .run_folder import check_run_folder
+    from .train.distributed import from_environment, main_first
 
     profile = _profile(args)
     device = pick_device(args.device)
     if args.out is None:
         args.out = Path("runs") / f"demo-{profile.name}"
     check_run_folder(args.out, profile)
-    return profile, load_data(profile), device
+    ranks = from_environment()  # under torchrun: this process's rank, and the process group
+    with main_first(ranks):  # rank 0 generates and caches the data; the others read it after
+        data = load_data(profile, progress=ranks.is_main)
+    return profile, data, device
 
 
 def _demo(args) -> int:
@@ -167,10 +181,13 @@ def _demo(args) -> int:
 
     from .experiment import run_experiment
     from .report import result_checks, write_report
+    from .train.distributed import current
 
     began = time.perf_counter()
     profile, data, device = _setup(args)
     experiment = run_experiment(profile, data, args.out, device)
+    if not current().is_main:
+        return 0
     report = write_report(experiment, data, seconds_total=time.perf_counter() - began)
     _print_result(experiment, result_checks(experiment.metrics, experiment.localisation))
     print(f"report: {report}")
@@ -179,10 +196,12 @@ def _demo(args) -> int:
 
 def _train(args) -> int:
     from .experiment import train_run
+    from .train.distributed import current
 
     profile, data, device = _setup(args)
     run = train_run(profile, data, args.out, device)
-    print(f"trained {', '.join(run.histories)} in {args.out} (tau {run.tau:g}); next: agcnn-lab evaluate --out {args.out}")
+    if current().is_main:
+        print(f"trained {', '.join(run.histories)} in {args.out} (tau {run.tau:g}); next: agcnn-lab evaluate --out {args.out}")
     return 0
 
 

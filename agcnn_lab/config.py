@@ -26,6 +26,7 @@ from pathlib import Path
 
 from .data.geometry import InputGeometry
 from .data.phantom.difficulty import PRESETS
+from .paper import RECIPE
 
 
 class Stage(StrEnum):
@@ -101,7 +102,7 @@ class DataConfig:
 class AttentionConfig:
     """The attention crop's settings (attention.AttentionCrop) and the rule that picks tau."""
 
-    tau: float = 0.7  # the paper's; with choose_tau, only the start of the search
+    tau: float = RECIPE.tau  # the paper's; with choose_tau, only the start of the search
     reduce: str = "max"  # the heatmap's statistic over channels (attention.REDUCTIONS)
     crop_size: int | None = None  # the local branch's input; None: the global input's size
     upsample: bool = False  # threshold the heatmap upsampled to the input (else on its grid)
@@ -134,14 +135,15 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class StageSettings:
-    """One training stage: the paper's SGD recipe (momentum 0.9, wd 1e-4, lr 0.01 / 10 later)."""
+    """One training stage: SGD with the paper's momentum and weight decay, lr divided by 10 from
+    lr_drop_epoch on (the defaults are paper.RECIPE's)."""
 
     epochs: int
     batch_size: int
-    lr: float = 0.01
-    lr_drop_epoch: int = 20  # lr is divided by 10 from this epoch on
-    momentum: float = 0.9
-    weight_decay: float = 1e-4
+    lr: float = RECIPE.lr
+    lr_drop_epoch: int = RECIPE.lr_drop_epoch
+    momentum: float = RECIPE.momentum
+    weight_decay: float = RECIPE.weight_decay
 
     def __post_init__(self):
         if self.epochs < 1 or self.batch_size < 1:
@@ -238,6 +240,7 @@ class Profile:
 def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
     """Write `text` to a temporary file beside `path`, then rename it over `path`."""
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(text)
     tmp.replace(path)

@@ -43,7 +43,15 @@ from .evaluate.localisation import localisation_table
 from .evaluate.predict import attention_frame, branch_metrics, predictions_frame
 from .evaluate.tau_sweep import choose_tau, global_heatmaps, tau_sweep
 from .models import AGCNN
-from .run_folder import CONFIG_FILE, RUN_FILE, RunFolderError, claim_run_folder, read_run_folder
+from .run_folder import (
+    CONFIG_FILE,
+    RUN_FILE,
+    RunFolderError,
+    check_run_folder,
+    claim_run_folder,
+    read_run_folder,
+)
+from .train.distributed import barrier, current, main_first, process_device
 from .train.loader import make_loader
 from .train.precision import prepare_model
 from .train.predict import Predictions, predict_split
@@ -118,18 +126,23 @@ def train_run(
     training, attention = profile.training, profile.model.attention
     if until not in (None, "global", "local", "fusion") or (until and training.joint):
         raise ValueError(f"until must be None, 'global', 'local' or 'fusion' (three-stage runs only), got {until!r}")
-    out = claim_run_folder(out, profile)
+    ranks = current()
+    out = check_run_folder(out, profile)
+    with main_first(ranks):  # rank 0 writes config.json, the others then find it
+        if ranks.is_main:
+            claim_run_folder(out, profile)
     check_validation_labels(data)
     control = training.control and not training.joint and attention.crop_from == CropFrom.SOURCE and until is None
-    device = device or pick_device()
+    device = process_device(ranks, device or pick_device())
     torch.manual_seed(training.seed)
     model = prepare_model(build_model(profile), device, training.amp)
     seconds, histories, sweep, twin = {}, {}, None, None
     stages = (Stage.JOINT,) if training.joint else (Stage.GLOBAL, Stage.LOCAL, Stage.FUSION)
     for stage in stages:
         if stage == Stage.LOCAL and attention.choose_tau and data.boxes is not None:
-            sweep = validation_tau_sweep(model, data, profile, device)
-            sweep.to_csv(out / "tau_sweep.csv", index=False)
+            sweep = validation_tau_sweep(model, data, profile, device)  # the same on every process
+            if ranks.is_main:
+                sweep.to_csv(out / "tau_sweep.csv", index=False)
             model.attention.tau = choose_tau(sweep, attention.min_hit, on=attention.tau_on.value)
         if stage == Stage.LOCAL and control:
             twin = model.whole_film_control()  # now, before stage II: the same start as the crop's
@@ -151,10 +164,13 @@ def train_run(
         "tau": model.attention.tau,
         "control": CONTROL_DIR if twin is not None else None,
         "device": describe_device(device),
+        "world_size": ranks.world_size,
         "seconds": seconds,
         "sizes": {p: len(data.entries(p)) for p in data.parts},
     }
-    write_text_atomic(out / RUN_FILE, json.dumps(run, indent=1, default=str))
+    if ranks.is_main:
+        write_text_atomic(out / RUN_FILE, json.dumps(run, indent=1, default=str))
+    barrier(ranks)
     return TrainedRun(out, profile, model, model.attention.tau, sweep, histories, seconds, twin)
 
 
@@ -246,7 +262,10 @@ def run_experiment(
     device: torch.device | None = None,
     progress: bool = True,
 ) -> Experiment:
-    """Train (resuming whatever `out` holds), then evaluate on the test split."""
+    """Train (resuming whatever `out` holds), then evaluate on the test split; under torchrun
+    every process trains and rank 0 alone evaluates (the others return the trained run)."""
     device = device or pick_device()
     run = train_run(profile, data, out, device, progress=progress)
+    if not current().is_main:
+        return Experiment(run.out, run.profile, run.model, run.tau, run.sweep, run.histories, run.seconds, run.control)
     return evaluate_run(run, data, device, progress)

@@ -23,6 +23,7 @@ from .config import (
     TrainingConfig,
 )
 from .data.geometry import InputGeometry
+from .paper import RECIPE
 
 __all__ = ["PROFILES", "Profile", "StageSettings", "get_profile"]
 
@@ -39,7 +40,7 @@ PROFILES: dict[str, Profile] = {
                         geometry=InputGeometry(resize=73, crop=64, scale=(0.6, 1.0))),
         model=ModelConfig(
             backbone="tiny", pretrained=False,
-            attention=AttentionConfig(tau=0.7, reduce="max", crop_size=80, upsample=True, choose_tau=True),
+            attention=AttentionConfig(reduce="max", crop_size=80, upsample=True, choose_tau=True),
         ),
         training=TrainingConfig(
             stages=_stages(*(StageSettings(epochs=2, batch_size=32, lr_drop_epoch=1) for _ in range(3))),
@@ -66,7 +67,7 @@ PROFILES: dict[str, Profile] = {
         model=ModelConfig(
             backbone="mobilenet_v2", pretrained=True,
             backbone_options={"output_stride": 16, "frozen_blocks": 4},
-            attention=AttentionConfig(tau=0.7, reduce="max", crop_size=128, upsample=True, choose_tau=True,
+            attention=AttentionConfig(reduce="max", crop_size=128, upsample=True, choose_tau=True,
                                       min_hit=0.85, tau_on="hit_single"),
         ),
         training=TrainingConfig(
@@ -100,7 +101,7 @@ PROFILES: dict[str, Profile] = {
                         geometry=InputGeometry(resize=110, crop=96, scale=(0.6, 1.0)), phantom_preset="v1"),
         model=ModelConfig(
             backbone="tiny", pretrained=False,
-            attention=AttentionConfig(tau=0.7, reduce="max", crop_size=160, upsample=True, choose_tau=True, min_hit=0.85),
+            attention=AttentionConfig(reduce="max", crop_size=160, upsample=True, choose_tau=True, min_hit=0.85),
         ),
         training=TrainingConfig(
             stages=_stages(
@@ -117,17 +118,13 @@ PROFILES: dict[str, Profile] = {
     "gpu": Profile(
         name="gpu",
         data=DataConfig(phantom_patients=3000, phantom_size=512, cache_size=512,
-                        geometry=InputGeometry(resize=256, crop=224)),
+                        geometry=InputGeometry(resize=RECIPE.resize, crop=RECIPE.input_size)),
         model=ModelConfig(
-            backbone="resnet50", pretrained=True,
-            attention=AttentionConfig(tau=0.7, reduce="max", crop_size=224),
+            backbone=RECIPE.backbone, pretrained=True, with_no_finding=RECIPE.outputs == 15,
+            attention=AttentionConfig(tau=RECIPE.tau, reduce="max", crop_size=RECIPE.input_size),
         ),
         training=TrainingConfig(
-            stages=_stages(
-                StageSettings(epochs=50, batch_size=128),
-                StageSettings(epochs=50, batch_size=64),
-                StageSettings(epochs=50, batch_size=64),
-            ),
+            stages=_stages(*(StageSettings(epochs=RECIPE.epochs, batch_size=b) for b in RECIPE.batch_sizes)),
             workers=8, amp=True, eval_batch_size=256,
         ),
     ),

@@ -111,6 +111,31 @@ def result_checks(metrics: dict, localisation: pd.DataFrame | None = None) -> li
     return checks
 
 
+def attention_effect_summary(metrics: dict) -> str:
+    """The bottom line of a run in plain sentences: the crop against the whole film (local and
+    fusion, paired 95% intervals), what that says, and what the branch comparisons do not."""
+    if "attention_effect" not in metrics:
+        return ("This run skipped the whole-film control, so nothing in it isolates the attention: "
+                "the branch comparisons mix the box with the local branch's extra training and pixels.")
+    lines = []
+    for branch in ("local", "fusion"):
+        effect = metrics["attention_effect"][branch]
+        low, high = effect["ci95"]
+        crop, whole = metrics[branch]["mean_auc"], metrics[CONTROLS[branch]]["mean_auc"]
+        if low > 0:
+            verdict = "the crop beats the whole film: the attention earns its own gain here"
+        elif high < 0:
+            verdict = "the crop loses to the whole film: on this run the box costs more than its zoom brings"
+        else:
+            verdict = "no difference this test split can tell (the interval holds 0)"
+        lines.append(f"{branch}: crop {crop:.3f} vs whole film {whole:.3f}, d = {effect['mean']:+.3f} "
+                     f"[{low:+.3f}, {high:+.3f}] (paired 95% interval): {verdict}.")
+    gain = metrics["fusion"]["mean_auc"] - metrics["global"]["mean_auc"]
+    lines.append(f"fusion - global = {gain:+.3f}: a branch comparison, which mixes the box with the local "
+                 "branch's start, its extra epochs and its pixels; the two lines above are the attention's alone.")
+    return "\n".join(lines)
+
+
 def branch_metrics_only(metrics: dict) -> dict:
     """metrics.json's branches (the entries with a mean AUC), without attention_effect and pointing."""
     return {name: value for name, value in metrics.items() if isinstance(value, dict) and "mean_auc" in value}

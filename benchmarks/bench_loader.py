@@ -25,6 +25,7 @@ from agcnn_lab.data import read_entries
 from agcnn_lab.data.cache import build_cache
 from agcnn_lab.data.dataset import ChestXrayDataset
 from agcnn_lab.data.geometry import InputGeometry
+from agcnn_lab.data.nih_release import ENTRY_TABLE
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "nih-sample"
 
@@ -68,7 +69,7 @@ def main() -> None:
     torch.set_num_threads(1)
 
     names = sorted(p.name for p in (SAMPLE / "images").glob("*.png"))
-    entries = read_entries(SAMPLE / "Data_Entry_2017_v2020.csv.gz")
+    entries = read_entries(ENTRY_TABLE.require_in(SAMPLE))
     entries = entries[entries["image"].isin(names)].reset_index(drop=True)
     cycled = pd.concat([entries] * (args.samples // len(entries) + 1)).iloc[: args.samples]
 

@@ -5,7 +5,7 @@ figure; tested in tests/test_benchmarks_zoom_by_lesion_size.py.
 
     from zoom_by_lesion_size import effect_by_lesion_size, plot_effect_by_lesion_size
     predictions = pd.read_csv("runs/demo-cpu/predictions.csv")
-    boxes = load_data("phantom", get_profile(run["profile"]), progress=False).boxes
+    boxes = load_data(Profile.read("runs/demo-cpu/config.json"), progress=False).boxes
     table = effect_by_lesion_size(predictions, boxes, branch="local", control="local_whole_film")
     print(markdown_table(table.set_index("bin")))       # one row per lesion-size bin
     fig = plot_effect_by_lesion_size(table, title="local branch")

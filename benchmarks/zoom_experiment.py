@@ -35,6 +35,7 @@ import cv2
 import numpy as np
 
 from agcnn_lab.data.images import read_image
+from agcnn_lab.data.nih_release import BOX_LIST, ENTRY_TABLE, TEST_LIST
 from agcnn_lab.data.phantom.difficulty import Difficulty
 from agcnn_lab.data.phantom.labels import LabelDistribution
 from agcnn_lab.data.phantom.lookalikes import ROUND_KINDS
@@ -45,15 +46,15 @@ from agcnn_lab.data.tables import read_boxes, read_entries, read_image_list
 def load_views(root: str | os.PathLike, box_label: str = "Nodule", factor: int = 4, seed: int = 0):
     """(entries, global views, crop views, is_test) for a generated set at `root`."""
     root = Path(root)
-    entries = read_entries(root / "Data_Entry_2017_v2020.csv")
-    boxes = read_boxes(root / "BBox_List_2017.csv")
+    entries = read_entries(ENTRY_TABLE.require_in(root))
+    boxes = read_boxes(BOX_LIST.require_in(root))
     images = np.stack([read_image(root / "images" / name) for name in entries["image"]])
     size = images.shape[1]
     side = size // factor
     centres = lesion_centres(entries["image"].tolist(), boxes, box_label, seed)
     global_views = np.stack([cv2.resize(im, (side, side), interpolation=cv2.INTER_AREA) for im in images])
     crops = np.stack([_crop(im, c, side) for im, c in zip(images, centres, strict=True)])
-    test = set(read_image_list(root / "test_list.txt"))
+    test = set(read_image_list(TEST_LIST.require_in(root)))
     is_test = entries["image"].isin(test).to_numpy().copy()  # writable: torch indexes with it
     return entries, global_views, crops, is_test
 

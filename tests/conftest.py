@@ -56,8 +56,25 @@ def ci_run(tmp_path_factory, ci_profile, ci_data):
     return run_experiment(ci_profile, ci_data, out, device=torch.device("cpu"), progress=False)
 
 
+@pytest.fixture(scope="session")
+def ci_explorer(ci_run, ci_data, ci_profile):
+    """The attention explorer over the ci run's validation films (the trace tests and the widget's)."""
+    from agcnn_lab.attention import AttentionExplorer
+
+    dataset = ci_data.dataset("val", ci_profile.data, with_source=True)
+    return AttentionExplorer(ci_run.model.cpu(), dataset, ci_data.boxes)
+
+
+@pytest.fixture
+def no_download_waits(monkeypatch):
+    """Downloads retry at once: the tests' servers fail on purpose, nothing is gained by waiting."""
+    from agcnn_lab.data import download
+
+    monkeypatch.setattr(download, "RETRY_WAIT_S", 0.0)
+
+
 # Fixtures that generate data or train: a test that uses one is slow by construction.
-HEAVY_FIXTURES = {"ci_phantom", "ci_data", "ci_run"}
+HEAVY_FIXTURES = {"ci_phantom", "ci_data", "ci_run", "ci_explorer"}
 
 
 def pytest_collection_modifyitems(config, items):

@@ -24,9 +24,8 @@ from agcnn_lab.widgets.tau_explorer import TAU_STEPS, sweep_readouts
 
 
 @pytest.fixture(scope="module")
-def explorer(ci_run, ci_data, ci_profile):
-    dataset = ci_data.dataset("val", ci_profile.data, with_source=True)
-    return AttentionExplorer(ci_run.model.cpu(), dataset, ci_data.boxes)
+def explorer(ci_explorer):
+    return ci_explorer
 
 
 @pytest.fixture(scope="module")
@@ -105,8 +104,10 @@ def test_every_control_value_gives_the_independent_box_area_and_verdicts(explore
                     assert text["truth"] == expected
                 else:
                     assert text["truth"] == "no ground-truth box on this image"
-                # The crop cut from the source gives the detail of crop_size / box width.
-                assert view.zoom == pytest.approx(explorer.crop_size / (x1 - x0), rel=1e-4)
+                # The crop cut from the source gives the detail of crop_size / box width, but never
+                # more than the source holds under the input's window.
+                most = view.source.shape[1] * view.frame_width / size
+                assert view.zoom == pytest.approx(min(explorer.crop_size / (x1 - x0), most), rel=1e-4)
                 assert text["zoom"] == f"crop detail {view.zoom:.1f}x the global input's"
                 # A higher tau never keeps more cells.
                 cells = int(view.mask.sum())
@@ -232,3 +233,18 @@ def test_a_mask_on_the_feature_grid_writes_every_cell(explorer, images, monkeypa
     assert len(texts) == view.mask.size
     assert texts[0] == f"{view.heatmap[0, 0]:.2f}" or texts[0] == f"{view.heatmap[0, 0]:.3f}"
     plt.close(fig)
+
+
+def test_the_zoom_readout_is_capped_at_the_sources_detail():
+    from agcnn_lab.attention.trace import ExplorerView
+
+    def view(box_width):
+        return ExplorerView(state=ExplorerState(0), name="x.png", labels=[], image=np.zeros((110, 110)),
+                            heatmap=np.zeros((4, 4)), mask=np.zeros((4, 4), bool), region=np.zeros((4, 4), bool),
+                            box_input=np.array([0, 0, 10, 10]), box_source=np.array([0, 0, box_width, box_width]),
+                            source=np.zeros((512, 512), np.uint8), crop=np.zeros((128, 128)), truth=[], truth_input=[],
+                            hits=[], frame_width=1.0)
+
+    assert view(256).zoom == pytest.approx((128 / 256) / (110 / 512))  # a wide box: the crop shrinks it
+    assert view(64).zoom == pytest.approx(512 / 110)  # narrower than the crop: capped at the source, 4.65x
+    assert readouts(view(64))["zoom"] == "crop detail 4.7x the global input's"

@@ -11,6 +11,8 @@ from repo_scripts import load_script
 
 from agcnn_lab.data.phantom import generate
 
+pytestmark = pytest.mark.slow  # generates a few hundred phantom films
+
 zoom = load_script("benchmarks/zoom_experiment.py")
 
 

@@ -5,16 +5,13 @@ import pytest
 from range_server import RangeServer
 from tar_factory import md5
 
-from agcnn_lab.data import download as download_module
 from agcnn_lab.data.download import ChecksumError, DownloadError, download, md5_of, part_path
 
 DATA = bytes(range(256)) * 400  # 100 KiB: several reads of the client
 NAME = "images_001.tar.gz"
 
 
-@pytest.fixture(autouse=True)
-def no_waiting(monkeypatch):
-    monkeypatch.setattr(download_module, "RETRY_WAIT_S", 0.0)
+pytestmark = pytest.mark.usefixtures("no_download_waits")
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from range_server import RangeServer
 from tar_factory import md5, member, png_bytes, tar_gz
 
 from agcnn_lab.cli import main
-from agcnn_lab.data import download as download_module
 from agcnn_lab.data import nih, nih_release
 from agcnn_lab.data.cache import resize_square
 from agcnn_lab.data.download import ChecksumError
@@ -43,9 +42,7 @@ def use_archives(monkeypatch, blobs, md5s=None):
     monkeypatch.setattr(nih_release, "ARCHIVES", table)
 
 
-@pytest.fixture(autouse=True)
-def no_waiting(monkeypatch):
-    monkeypatch.setattr(download_module, "RETRY_WAIT_S", 0.0)
+pytestmark = pytest.mark.usefixtures("no_download_waits")
 
 
 @pytest.fixture

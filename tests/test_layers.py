@@ -21,7 +21,7 @@ PACKAGE = ROOT / "agcnn_lab"
 
 # Lowest first; a module may import from its own layer and the layers before it.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("base", ("agcnn_lab", "agcnn_lab.paths", "agcnn_lab.device")),
+    ("base", ("agcnn_lab", "agcnn_lab.paths", "agcnn_lab.device", "agcnn_lab.paper")),
     ("data", ("agcnn_lab.data",)),
     ("config", ("agcnn_lab.profiles", "agcnn_lab.config", "agcnn_lab.run_folder")),
     ("models", ("agcnn_lab.models",)),

@@ -94,3 +94,35 @@ def test_recipe_readiness():
     ready, why = recipe_readiness(torch.device("cuda", 0), none)
     assert not ready and "no GPU" not in why and "no real data" in why
     assert recipe_readiness(torch.device("cuda", 0), nih)[0]
+
+
+def test_recipe_hours_counts_three_stages_of_fifty_epochs():
+    from agcnn_lab.notebook import recipe_hours
+
+    assert recipe_hours(3 * 50 * 1000 / 3600, train_images=1000) == pytest.approx(1.0)  # 150 epochs of 1000 in an hour
+    assert recipe_hours(100, train_images=3600, epochs=1, stages=1) == pytest.approx(0.01)
+    with pytest.raises(ValueError, match="images_per_second must be > 0"):
+        recipe_hours(0)
+
+
+def test_train_recipe_uses_torchrun_with_two_gpus_and_trains_here_otherwise(tmp_path, monkeypatch):
+    from agcnn_lab.notebook import series
+    from agcnn_lab.profiles import get_profile
+
+    calls = []
+    monkeypatch.setattr("agcnn_lab.experiment.load_data", lambda profile: "data")
+    monkeypatch.setattr("agcnn_lab.experiment.run_experiment", lambda *a, **k: calls.append(("here", a[2])) or "experiment")
+    monkeypatch.setattr("agcnn_lab.experiment.load_run", lambda out, device: calls.append(("load", out)) or "run")
+    monkeypatch.setattr("agcnn_lab.experiment.evaluate_run", lambda run, data, device: "evaluated")
+    profile = get_profile("ci")
+    assert series.train_recipe(profile, tmp_path / "run", torch.device("cpu")) == ("experiment", "data")
+    assert calls == [("here", tmp_path / "run")]
+    calls.clear()
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    result = series.train_recipe(profile, tmp_path / "run", torch.device("cuda", 0), run=lambda cmd, check: calls.append(cmd))
+    assert result == ("evaluated", "data")
+    command = calls[0]
+    assert "--nproc_per_node=2" in command and command[command.index("--out") + 1] == str(tmp_path / "run")
+    from agcnn_lab.config import Profile
+
+    assert Profile.read(command[command.index("--config") + 1]) == profile

@@ -179,6 +179,7 @@ def test_an_interrupted_set_is_regenerated(tmp_path):
     assert _hashes(root) == before
 
 
+@pytest.mark.slow
 def test_prevalence_of_a_generated_set_within_tolerance(tmp_path):
     """~1,750 images at 64 px; each class within 4 sigma of its target, sigma with an
     effective sample of half the images (follow-ups of a patient are correlated)."""

@@ -56,20 +56,56 @@ def test_class_table_has_the_papers_column():
     assert list(table.columns[:3]) == ["global", "local", "fusion"]
 
 
+def _section(text: str, title: str) -> str:
+    """The body of the report's section whose heading contains `title` (empty when absent)."""
+    for part in text.split("\n## ")[1:]:
+        heading, _, body = part.partition("\n")
+        if title in heading:
+            return body
+    return ""
+
+
 def test_report_of_a_ci_run(ci_run, ci_data, ci_profile):
     path = write_report(ci_run, ci_data)
     text = path.read_text()
-    assert "## Test mean AUC over the 14 diseases, beside the paper" in text
-    assert "paper resnet50" in text and "0.868" in text
+    metrics = json.loads((path.parent / "metrics.json").read_text())
+    # Every figure it names exists, and every figure written is named.
     for figure in ("curves.png", "roc.png", "class_aucs.png", "attention.png", "tau_sweep.png"):
         assert (path.parent / figure).stat().st_size > 10_000, figure
         assert f"({figure})" in text
-    # The checks do not isolate the attention; the report says so and names the control.
+    # The AUC table holds this run's numbers beside the paper's.
+    table = _section(text, "Test mean AUC")
+    for branch in ("global", "local", "fusion"):
+        assert f"| {branch} | {metrics[branch]['mean_auc']:.3f} |" in table
+    assert "0.868" in table
+    # The configuration it describes is the run's: sizes, tau.
     side, crop_side = ci_profile.data.geometry.crop, ci_profile.model.attention.crop_size
-    assert f"at {crop_side} px cut from the" in text and f"sees the film at {side} px" in text
-    assert "mixes the extra training, the extra pixels and the box" in text
-    # ... and the whole-film control does: its section, from metrics.json.
-    metrics = json.loads((path.parent / "metrics.json").read_text())
-    assert "## The attention's own effect: the crop against the whole film" in text
-    assert f"{metrics['local_whole_film']['mean_auc']:.3f}" in text
-    assert "attention effect, local: crop - whole film" in text
+    assert f"{side} px" in text and f"{crop_side} px" in text and f"tau = {ci_run.tau:g}" in text
+    # The whole-film control has its section, with both branches' numbers from metrics.json and
+    # one row per class and the mean in the paired-difference table.
+    effect = _section(text, "the crop against the whole film")
+    for branch in ("local_whole_film", "fusion_whole_film"):
+        assert f"| {branch} |" in effect and f"{metrics[branch]['mean_auc']:.3f}" in effect
+    rows = [line for line in effect.splitlines() if line.startswith("| ") and "---" not in line]
+    assert any(line.startswith("| mean |") for line in rows)
+    # Every check is a line of its section, and a branch comparison is labelled as one.
+    checks = result_checks(metrics, ci_run.localisation)
+    section = _section(text, "The result the method exists for")
+    assert all(check.line in section for check in checks)
+
+
+def test_the_bottom_line_states_the_effect_and_its_verdict():
+    from agcnn_lab.report import attention_effect_summary
+
+    metrics = _metrics(0.70, 0.72)
+    assert "skipped the whole-film control" in attention_effect_summary(metrics)
+    for branch, mean in (("local_whole_film", 0.73), ("fusion_whole_film", 0.72)):
+        metrics[branch] = {"mean_auc": mean}
+    metrics["attention_effect"] = _effect(-0.02, 0.0, 0.0, low=-0.03)
+    metrics["attention_effect"]["local"]["ci95"] = [-0.03, -0.01]
+    metrics["attention_effect"]["fusion"]["ci95"] = [-0.01, 0.01]
+    text = attention_effect_summary(metrics).splitlines()
+    assert text[0].startswith("local: crop 0.710 vs whole film 0.730, d = -0.020 [-0.030, -0.010]") and "loses" in text[0]
+    assert "interval holds 0" in text[1] and text[2].startswith("fusion - global = +0.020")
+    metrics["attention_effect"]["local"]["ci95"] = [0.01, 0.03]
+    assert "earns its own gain" in attention_effect_summary(metrics).splitlines()[0]

@@ -8,14 +8,13 @@ the readout texts and the figure's PNG, against the explorer's own view of the s
 import pytest
 
 from agcnn_lab.attention import REDUCTIONS
-from agcnn_lab.attention.trace import AttentionExplorer, ExplorerState, readouts
+from agcnn_lab.attention.trace import ExplorerState, readouts
 from agcnn_lab.widgets.tau_explorer import READOUTS, TAU_STEPS, render_png, tau_explorer
 
 
 @pytest.fixture(scope="module")
-def explorer(ci_run, ci_data, ci_profile):
-    dataset = ci_data.dataset("val", ci_profile.data, with_source=True)
-    return AttentionExplorer(ci_run.model.cpu(), dataset, ci_data.boxes)
+def explorer(ci_explorer):
+    return ci_explorer
 
 
 @pytest.fixture()

@@ -110,7 +110,8 @@ def largest_component(mask: torch.Tensor) -> torch.Tensor:
 def _min_3x3(values: torch.Tensor, fill: float) -> torch.Tensor:
     """Minimum over each pixel's 3x3 neighbourhood of a (B, h, w) map, `fill` outside the map.
 
-    Two separable passes of shifted minima: on CPU about 8x faster than -max_pool2d(-x).
+    Two separable passes of shifted minima: cheaper on a CPU than -max_pool2d(-x)
+    (benchmarks/bench_attention.py times both).
     """
     padded = F.pad(values, (1, 1, 1, 1), value=fill)
     rows = torch.minimum(torch.minimum(padded[:, :, :-2], padded[:, :, 1:-1]), padded[:, :, 2:])

@@ -57,9 +57,12 @@ class ExplorerView:
 
     @property
     def zoom(self) -> float:
-        """Pixels per unit of anatomy in the crop over those in the global input (> 1: finer)."""
+        """Detail per unit of anatomy in the crop over that in the global input (> 1: finer).
+
+        Capped at the source's own detail: a box narrower than the crop is upsampled, which adds
+        pixels, not detail, so the crop never shows more than one source pixel per pixel."""
         x0, _, x1, _ = self.box_source
-        crop_resolution = self.crop.shape[1] / (x1 - x0)  # crop pixels per source pixel
+        crop_resolution = min(self.crop.shape[1] / (x1 - x0), 1.0)  # source pixels per crop pixel, at most 1
         input_resolution = self.image.shape[1] / (self.source.shape[1] * self.frame_width)
         return float(crop_resolution / input_resolution)
 

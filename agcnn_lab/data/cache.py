@@ -1,7 +1,7 @@
 """The image cache: every image resized once to size x size and kept in one memory-mapped file.
 
-Decoding a 1024-px PNG costs ~20 ms; reading a row of the cache costs microseconds, so a GPU
-never waits for PNG decoding. The default size (512) is above the network input (224) on
+Decoding a 1024-px PNG costs milliseconds; reading a row of the cache is a memory copy, so a
+GPU never waits for PNG decoding (benchmarks/bench_loader.py measures both). The default size (512) is above the network input (224) on
 purpose: the local branch later crops from this higher-resolution source.
 
     cache = build_cache(entries, "data/nih", "data/nih/cache-512", size=512)

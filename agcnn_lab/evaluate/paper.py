@@ -1,4 +1,4 @@
-"""The AG-CNN paper's numbers (test set, tau = 0.7), to set every result of this package beside.
+"""The AG-CNN paper's numbers (agcnn_lab.paper) as tables, to set every result of this package beside.
 
     paper_table()                      # DataFrame: one row per (model, backbone, branch)
     comparison_table(metrics, backbone="resnet50")
@@ -9,37 +9,19 @@ from __future__ import annotations
 import pandas as pd
 
 from ..data.classes import CLASSES
+from ..paper import PAPER_TAU_SWEEP, TABLE_1
 from ..train.predict import BRANCHES
 
-# Guan et al. 2018, Table 1; per-class AUC in CLASSES order, then the mean over the 14.
-_ROWS = [
-    ("Wang et al. 2017", "resnet50", "-", ".716 .807 .784 .609 .706 .671 .633 .806 .708 .835 .815 .769 .708 .767 .738"),
-    ("Yao et al. 2017", "-", "-", ".772 .904 .859 .695 .792 .717 .713 .841 .788 .882 .829 .767 .765 .914 .803"),
-    ("CheXNet (other split)", "densenet121", "-", ".821 .905 .883 .720 .862 .777 .763 .893 .794 .893 .926 .804 .814 .939 .842"),
-    ("Kumar et al. (other split)", "densenet161", "-", ".762 .913 .864 .692 .750 .666 .715 .859 .784 .888 .898 .756 .774 .802 .795"),
-    ("AG-CNN", "resnet50", "global", ".818 .904 .881 .728 .863 .780 .783 .897 .807 .892 .918 .815 .800 .889 .841"),
-    ("AG-CNN", "resnet50", "local", ".798 .881 .862 .707 .826 .736 .716 .872 .805 .874 .898 .808 .770 .887 .817"),
-    ("AG-CNN", "resnet50", "fusion", ".844 .937 .904 .753 .893 .827 .776 .919 .842 .919 .941 .857 .836 .903 .868"),
-    ("AG-CNN", "densenet121", "global", ".832 .906 .887 .717 .870 .791 .732 .891 .808 .905 .912 .823 .802 .883 .840"),
-    ("AG-CNN", "densenet121", "local", ".797 .865 .851 .704 .829 .733 .710 .850 .802 .882 .874 .801 .769 .872 .810"),
-    ("AG-CNN", "densenet121", "fusion", ".853 .939 .903 .754 .902 .828 .774 .921 .842 .924 .932 .864 .837 .921 .871"),
-]  # fmt: skip
+__all__ = ["BRANCHES", "PAPER_TAU_SWEEP", "comparison_table", "paper_class_table", "paper_table"]
 
-# tau = 0.1 ... 0.9, ResNet-50, test set (global fixed at .841).
-PAPER_TAU_SWEEP = pd.DataFrame(
-    {
-        "tau": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9],
-        "local": [0.828, 0.831, 0.822, 0.822, 0.819, 0.825, 0.817, 0.804, 0.751],
-        "fusion": [0.861, 0.865, 0.859, 0.858, 0.858, 0.867, 0.868, 0.866, 0.863],
-    }
-)
+
 
 
 
 def paper_table() -> pd.DataFrame:
     """Every row of the paper's Table 1 with per-class AUCs and the mean."""
     records = []
-    for model, backbone, branch, numbers in _ROWS:
+    for model, backbone, branch, numbers in TABLE_1:
         values = [float(v) for v in numbers.split()]
         records.append({"model": model, "backbone": backbone, "branch": branch, **dict(zip([*CLASSES, "mean"], values, strict=True))})
     return pd.DataFrame(records)

@@ -4,9 +4,9 @@ Four resolutions (stride 2 each) give a stride-16 last feature map: 8x8 for a 12
 like ResNet-50's 7x7 for 224 px, so the attention heatmap has the paper's granularity.
 Widths double per stage (16-32-64-128 by default); each stage after the stem is a strided
 convolution and residual blocks (1, 2, 2 by default), so the net stays easy to train without
-ImageNet weights. An SGD step (forward + backward) on 64 images of 128 px takes about 0.16 s
-on two CPU cores (`python benchmarks/bench_attention.py --tiny` measures it). Keep it in
-NCHW on CPU: channels_last makes these small convolutions about 5x slower there.
+ImageNet weights, and cheap enough to train on a laptop's CPU (`python
+benchmarks/bench_attention.py --tiny` times a step; BENCHMARKS.md has the figures). Keep it in
+NCHW on CPU: channels_last makes these small convolutions slower there.
 
     net = TinyNet(width=16)
     features = net(torch.rand(64, 1, 128, 128))   # (64, 128, 8, 8), non-negative

@@ -42,8 +42,11 @@ from .series import (
     find_real_data,
     on_gpu,
     predict_split,
+    recipe_hours,
     recipe_readiness,
     series_dir,
+    torchrun_command,
+    train_recipe,
 )
 
 __all__ = [
@@ -76,7 +79,10 @@ __all__ = [
     "leaked_test_images",
     "on_gpu",
     "predict_split",
+    "recipe_hours",
     "recipe_readiness",
     "series_dir",
+    "torchrun_command",
+    "train_recipe",
     "top_pair",
 ]

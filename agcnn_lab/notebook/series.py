@@ -13,12 +13,14 @@ runs alone, and a notebook run after its predecessors trains nothing twice.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 
 import torch
 
 from ..config import Profile
+from ..data.locate import KAGGLE_INPUT, RealData, locate_real_data
+from ..paper import RECIPE
 from ..paths import runs_dir
 from ..train.predict import predict_split
 
@@ -64,32 +66,57 @@ NIH_HINT = "agcnn-lab prepare-nih --root {root}   # ~42 GB of downloads, then a 
 CHESTMNIST_HINT = "pip install medmnist; then in Python: medmnist.ChestMNIST(split='train', size=224, download=True, root='{folder}')   # writes chestmnist_224.npz there"
 
 
-@dataclass
-class RealData:
-    kind: str | None  # "nih", "chestmnist", or None when neither is on disk
-    root: Path | None  # what load_data wants as root
-    message: str  # a plain sentence for the notebook
+def find_real_data(nih_root: str | Path, chestmnist: str | Path, kaggle_input: str | Path = KAGGLE_INPUT) -> RealData:
+    """ChestX-ray14 in `nih_root` or mounted on Kaggle, else the ChestMNIST npz, else neither,
+    with what to run to get one (data.locate.locate_real_data, and the commands)."""
+    found = locate_real_data(nih_root, chestmnist, kaggle_input)
+    if found.kind is not None:
+        return found
+    hints = (f"To get ChestX-ray14: {NIH_HINT.format(root=nih_root)}. "
+             f"Or ChestMNIST: {CHESTMNIST_HINT.format(folder=Path(chestmnist).parent)}")
+    return replace(found, message=f"{found.message} {hints}")
 
 
-def find_real_data(nih_root: str | Path, chestmnist: str | Path) -> RealData:
-    """ChestX-ray14 as prepare-nih left it in `nih_root` (label table and images), else the
-    ChestMNIST npz `chestmnist`, else neither, with what to run to get one."""
-    from ..data.nih import present_images
+# The official train_val list less the validation share carved out of it by patient (12.5%):
+# the training films of a stage's epoch on ChestX-ray14 (06's exercise counts them).
+OFFICIAL_TRAIN_IMAGES = 75_705
 
-    nih_root, chestmnist = Path(nih_root), Path(chestmnist)
-    table = [nih_root / f"Data_Entry_2017_v2020.csv{z}" for z in ("", ".gz")]
-    if any(p.is_file() for p in table) and nih_root.is_dir():
-        count = len(present_images(nih_root))
-        if count:
-            return RealData("nih", nih_root, f"ChestX-ray14 found in {nih_root}: {count:,} images.")
-    if chestmnist.is_file():
-        return RealData("chestmnist", chestmnist, f"ChestMNIST found: {chestmnist} (no lesion boxes: no localisation scores).")
-    return RealData(
-        None,
-        None,
-        f"No real data here: neither ChestX-ray14 in {nih_root} nor ChestMNIST at {chestmnist}. "
-        f"To get ChestX-ray14: {NIH_HINT.format(root=nih_root)}. Or ChestMNIST: {CHESTMNIST_HINT.format(folder=chestmnist.parent)}",
-    )
+
+def recipe_hours(images_per_second: float, train_images: int = OFFICIAL_TRAIN_IMAGES,
+                 epochs: int = RECIPE.epochs, stages: int = 3) -> float:
+    """Hours of training for the paper's recipe at `images_per_second` (stage I's, as
+    benchmarks/gpu_check.sh measures it): a lower bound, since stages II and III also run the
+    frozen global branch and every epoch ends with a validation pass."""
+    if not images_per_second > 0:
+        raise ValueError(f"images_per_second must be > 0, got {images_per_second!r}")
+    return stages * epochs * train_images / images_per_second / 3600
+
+
+def torchrun_command(config: str | Path, out: str | Path, processes: int) -> list[str]:
+    """`agcnn-lab train` under torchrun on this machine, one process per GPU (as in README)."""
+    import sys
+
+    return [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={processes}",
+            "-m", "agcnn_lab", "train", "--config", str(config), "--out", str(out)]
+
+
+def train_recipe(profile: Profile, out: str | Path, device: torch.device, run=None):
+    """Train and test `profile` into `out`: in this process on one device, or under torchrun with
+    one process per GPU when there are two or more (Kaggle's two T4s); returns (experiment, data).
+    `run` replaces subprocess.run (tests)."""
+    import subprocess
+
+    from ..experiment import evaluate_run, load_data, load_run, run_experiment
+
+    out = Path(out)
+    gpus = torch.cuda.device_count() if on_gpu(device) else 0
+    if gpus >= 2:
+        config = profile.write(out.with_name(f"{out.name}.config.json"))
+        (run or subprocess.run)(torchrun_command(config, out, gpus), check=True)
+        data = load_data(profile)
+        return evaluate_run(load_run(out, device), data, device), data
+    data = load_data(profile)
+    return run_experiment(profile, data, out, device), data
 
 
 def on_gpu(device: torch.device) -> bool:

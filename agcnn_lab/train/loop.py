@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 
 from ..config import StageSettings
 from .checkpoint import BEST_KEYS, RESUME_KEYS, load_checkpoint, load_weights, save_checkpoint
+from .distributed import barrier, current, mean_across
 from .precision import autocast, grad_scaler
 
 
@@ -60,6 +61,8 @@ def fit_stage(
     run sees the same batches as an uninterrupted one).
     """
     stage_dir = Path(stage_dir)
+    ranks = current()  # under torchrun: every process trains, rank 0 alone writes and reports
+    progress = progress and ranks.is_main
     parameters = [p for m in trainable.values() for p in m.parameters() if p.requires_grad]
     if not parameters:
         raise ValueError(f"{stage_dir.name}: nothing to train (every parameter is frozen)")
@@ -85,7 +88,7 @@ def fit_stage(
         began = time.perf_counter()
         # The randomness of an epoch (augmentation, when the loader has no workers) depends on
         # (seed, epoch) only: a resumed run repeats the epochs it lost exactly.
-        torch.manual_seed(seed * 100_003 + epoch)
+        torch.manual_seed(seed * 100_003 + epoch + 7_919 * ranks.rank)
         for module in trainable.values():
             module.train()
         total, batches = 0.0, 0
@@ -106,6 +109,7 @@ def fit_stage(
             bar.update(1)
             bar.set_postfix(loss=f"{total / batches:.4f}")
         bar.close()
+        train_loss = mean_across(total / max(batches, 1), ranks)
         lr = optimizer.param_groups[0]["lr"]
         scheduler.step()
         for module in trainable.values():
@@ -118,27 +122,31 @@ def fit_stage(
                 "no class has both positive and negative validation films; use more patients or a larger validation split"
             )
         history.append(
-            {"epoch": epoch + 1, "lr": lr, "train_loss": total / max(batches, 1), "val_mean_auc": val_auc, "seconds": time.perf_counter() - began}
+            {"epoch": epoch + 1, "lr": lr, "train_loss": train_loss, "val_mean_auc": val_auc, "seconds": time.perf_counter() - began}
         )
         weights = {name: module.state_dict() for name, module in trainable.items()}
-        if val_auc > best_auc:
+        improved = val_auc > best_auc
+        if improved:
             best_auc, best_epoch = val_auc, epoch + 1
-            save_checkpoint(stage_dir / "best.pt", {"weights": weights, "epoch": best_epoch, "val_mean_auc": best_auc})
-        save_checkpoint(
-            last,
-            {
-                "weights": weights,
-                "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(),
-                "epoch": epoch,
-                "history": history,
-                "best_val_auc": best_auc,
-                "best_epoch": best_epoch,
-            },
-        )
-        write_log(stage_dir, history)
+        if ranks.is_main:
+            if improved:
+                save_checkpoint(stage_dir / "best.pt", {"weights": weights, "epoch": best_epoch, "val_mean_auc": best_auc})
+            save_checkpoint(
+                last,
+                {
+                    "weights": weights,
+                    "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict(),
+                    "epoch": epoch,
+                    "history": history,
+                    "best_val_auc": best_auc,
+                    "best_epoch": best_epoch,
+                },
+            )
+            write_log(stage_dir, history)
+        barrier(ranks)  # the epoch's files exist before any process goes on (or reads best.pt)
         if progress:
-            tqdm.write(f"{stage_dir.name} epoch {epoch + 1}/{settings.epochs}: loss {total / max(batches, 1):.4f}, val mean AUC {val_auc:.4f}")
+            tqdm.write(f"{stage_dir.name} epoch {epoch + 1}/{settings.epochs}: loss {train_loss:.4f}, val mean AUC {val_auc:.4f}")
     return StageResult(stage_dir, best_epoch, best_auc, history)
 
 

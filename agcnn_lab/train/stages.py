@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..config import THREE_STAGES, Stage
+from .distributed import data_parallel
 from .loader import make_loader
 from .loop import StageResult, fit_stage, load_best
 from .predict import predict_split
@@ -127,17 +128,20 @@ def train_stage(
 
     train_set = data.dataset("train", profile.data, with_no_finding=model.with_no_finding, train=True,
                              with_source=name != Stage.GLOBAL)
-    result = fit_stage(
-        stage_dir,
-        trainable=trainable,
-        loss_fn=loss_fn,
-        validate=validate,
-        make_loader=lambda epoch: make_loader(train_set, settings.batch_size, training, shuffle=True, epoch=epoch),
-        settings=settings,
-        device=device,
-        amp=training.amp,
-        seed=training.seed,
-        progress=progress,
-    )
+    # Under torchrun the trainable modules are DistributedDataParallel for the stage (the loss
+    # functions above reach them through the model's attributes); alone, nothing changes.
+    with data_parallel(model, tuple(trainable)):
+        result = fit_stage(
+            stage_dir,
+            trainable=trainable,
+            loss_fn=loss_fn,
+            validate=validate,
+            make_loader=lambda epoch: make_loader(train_set, settings.batch_size, training, shuffle=True, epoch=epoch),
+            settings=settings,
+            device=device,
+            amp=training.amp,
+            seed=training.seed,
+            progress=progress,
+        )
     load_best(stage_dir, trainable, device)
     return result

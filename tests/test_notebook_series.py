@@ -126,3 +126,23 @@ def test_train_recipe_uses_torchrun_with_two_gpus_and_trains_here_otherwise(tmp_
     from agcnn_lab.config import Profile
 
     assert Profile.read(command[command.index("--config") + 1]) == profile
+
+
+def test_convergence_note_reads_the_last_two_epochs():
+    from agcnn_lab.notebook import convergence_note
+
+    def history(*aucs):
+        return [{"epoch": k + 1, "val_mean_auc": a} for k, a in enumerate(aucs)]
+
+    assert convergence_note(history(0.85, 0.92, 0.944)).startswith("still rising at the last epoch (0.920 -> 0.944, +0.024)")
+    assert convergence_note(history(0.90, 0.9405)).startswith("still rising")
+    assert convergence_note(history(0.93, 0.931)).startswith("flat at the last epoch")
+    assert convergence_note(history(0.94, 0.93)).startswith("falling at the last epoch")
+    assert convergence_note(history(0.9)).startswith("one epoch only")
+
+
+def test_easy_and_hard_names_the_extremes():
+    from agcnn_lab.notebook import easy_and_hard
+
+    metrics = {"global": {"auc": {"Effusion": 1.0, "Nodule": 0.70, "Mass": 0.87, "Hernia": float("nan"), "Edema": 0.98}}}
+    assert easy_and_hard(metrics, count=2) == "easiest for the global branch: Effusion 1.000, Edema 0.980; hardest: Nodule 0.700, Mass 0.870."

@@ -1,5 +1,6 @@
 """The install paths agree: pyproject.toml, environment.yml, the Makefile and CI."""
 
+import os
 import subprocess
 import tomllib
 from pathlib import Path
@@ -41,20 +42,22 @@ def test_ci_runs_make_test_and_nothing_else_of_substance():
 
 
 def _make(*args: str) -> str:
-    """What `make` would run (dry run: -n), as the shell would see it."""
-    return subprocess.run(["make", "-n", *args], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    """`make ARGS` as a user at the shell would run it (not as the sub-make of `make test`: no
+    inherited flags, no "Entering directory" lines)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")}
+    return subprocess.run(["make", "--no-print-directory", *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, check=True).stdout
 
 
 def test_make_demo_and_test_run_what_the_readme_says():
-    assert "agcnn-lab demo --profile ci --out runs/demo-ci" in _make("-W", "pyproject.toml", "demo", "PROFILE=ci")
-    test = _make("-W", "pyproject.toml", "test")
+    assert "agcnn-lab demo --profile ci --out runs/demo-ci" in _make("-n", "-W", "pyproject.toml", "demo", "PROFILE=ci")
+    test = _make("-n", "-W", "pyproject.toml", "test")
     for step in ("ruff check", "-m pytest tests", "--nbval-lax", "scripts/imagenet_weights.py"):
         assert step in test, step
 
 
 def test_the_install_stamp_is_keyed_on_pyproject():
-    stamp = subprocess.run(["make", "--eval", "print-stamp: ; @echo $(STAMP)", "print-stamp"], cwd=ROOT,
-                           capture_output=True, text=True, check=True).stdout.strip()
+    stamp = _make("--eval", "print-stamp: ; @echo $(STAMP)", "print-stamp").strip()
     checksum = subprocess.run(["cksum"], input=(ROOT / "pyproject.toml").read_bytes(), capture_output=True,
                               check=True).stdout.split()[0].decode()
     assert stamp == f".venv/.installed-{checksum}"

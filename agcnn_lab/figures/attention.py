@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from ..attention.trace import readouts
-from .style import ATTENTION_COLOUR, TRUTH_COLOUR
+from .style import ATTENTION_COLOUR, HEATMAP_CMAP, TRUTH_COLOUR
 
 PANELS = ("input + heatmap", "heatmap > tau", "largest region", "box on the source", "crop (local input)")
 ABOVE = (1.0, 0.82, 0.12)  # a cell above tau (in the largest region, on the third panel)
@@ -71,7 +71,7 @@ def draw_row(axes, view) -> None:
     extent = (0, size, size, 0)
     ax = axes[0]
     ax.imshow(view.image, cmap="gray", vmin=0, vmax=1)
-    ax.imshow(view.heatmap, cmap="jet", alpha=0.4, extent=extent, interpolation="bilinear")
+    ax.imshow(view.heatmap, cmap=HEATMAP_CMAP, alpha=0.5, extent=extent, interpolation="bilinear", vmin=0, vmax=1)
     for _label, box in view.truth_input:
         _box(ax, box, TRUTH_COLOUR, 1.0)
     draw_mask(axes[1], view)

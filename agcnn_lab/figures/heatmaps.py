@@ -14,9 +14,9 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from .style import ATTENTION_COLOUR, TRUTH_COLOUR
+from .style import ATTENTION_COLOUR, HEATMAP_CMAP, TRUTH_COLOUR
 
-TITLES = {"max": "max |f_k| (AG-CNN)", "l1": "L1: mean |f_k|", "l2": "L2: rms f_k", "sum": "channel sum", "grad-cam": "Grad-CAM (lesion class)"}
+TITLES = {"max": "max |f_k| (AG-CNN)", "l1": "L1: mean |f_k|", "l2": "L2: rms f_k", "sum": "channel sum", "cam": "class activation map", "grad-cam": "Grad-CAM (lesion class)"}
 
 
 def _rect(ax, box, colour, lw):
@@ -29,7 +29,8 @@ def plot_heatmap_methods(images, maps: dict, truth=None, boxes: dict | None = No
     methods = list(maps)
     n, size = len(images), images.shape[-1]
     extent = (0, size, size, 0)
-    fig, axes = plt.subplots(n, len(methods) + 1, figsize=(1.9 * (len(methods) + 1), 2.0 * n), layout="constrained", squeeze=False, dpi=80)
+    fig, axes = plt.subplots(n, len(methods) + 1, figsize=(1.9 * (len(methods) + 1) + 0.6, 2.0 * n), layout="constrained", squeeze=False, dpi=110)
+    shown = None
     for i in range(n):
         ax = axes[i, 0]
         ax.imshow(images[i], cmap="gray", vmin=0, vmax=1)
@@ -42,7 +43,9 @@ def plot_heatmap_methods(images, maps: dict, truth=None, boxes: dict | None = No
             ax = axes[i, j]
             ax.imshow(images[i], cmap="gray", vmin=0, vmax=1)
             # Nearest: each cell of the feature grid shows as the block of pixels it covers.
-            ax.imshow(np.asarray(maps[method][i]), cmap="jet", alpha=0.4, extent=extent, interpolation="nearest", vmin=0, vmax=1)
+            # A perceptual colormap (brightness grows with the value), not jet's false edges.
+            shown = ax.imshow(np.asarray(maps[method][i]), cmap=HEATMAP_CMAP, alpha=0.5, extent=extent,
+                              interpolation="nearest", vmin=0, vmax=1)
             for _, box in (truth[i] if truth is not None else []):
                 _rect(ax, box, TRUTH_COLOUR, 0.9)
             if boxes is not None and method in boxes:
@@ -52,4 +55,6 @@ def plot_heatmap_methods(images, maps: dict, truth=None, boxes: dict | None = No
     for ax in axes.flat:
         ax.set_xticks([])
         ax.set_yticks([])
+    if shown is not None:
+        fig.colorbar(shown, ax=axes[:, 1:], shrink=0.6, label="heatmap, scaled to [0, 1] per image")
     return fig

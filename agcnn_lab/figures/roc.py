@@ -42,21 +42,28 @@ def plot_roc_curves(labels: np.ndarray, probs: dict[str, np.ndarray], classes=CL
 
 
 def plot_class_aucs(metrics: dict, backbone: str = "resnet50", paper_branch: str = "fusion") -> Figure:
-    """Horizontal bars of each branch's AUC per class; the paper's AUCs of `paper_branch` as
-    black ticks."""
+    """Horizontal bars of each branch's AUC per class, drawn from chance (0.5) with their 95%
+    bootstrap intervals; the paper's AUCs of `paper_branch` as black ticks."""
     branches = [b for b in ("global", "local", "fusion") if b in metrics]
     paper = paper_table().query("model == 'AG-CNN' and branch == @paper_branch and backbone == @backbone").iloc[0]
     fig, ax = plt.subplots(figsize=(7, 6.5), layout="constrained")
     rows = np.arange(len(CLASSES))
     height = 0.8 / max(len(branches), 1)
     for i, branch in enumerate(branches):
-        values = [metrics[branch]["auc"].get(c, np.nan) for c in CLASSES]
-        ax.barh(rows + i * height, values, height, color=BRANCH_COLOURS[branch], label=f"{branch} (mean {metrics[branch]['mean_auc']:.3f})")
+        values = np.array([metrics[branch]["auc"].get(c, np.nan) for c in CLASSES])
+        intervals = [metrics[branch].get("ci95", {}).get(c) or (np.nan, np.nan) for c in CLASSES]
+        low = np.array([v - lo for v, (lo, _) in zip(values, intervals, strict=True)])
+        high = np.array([hi - v for v, (_, hi) in zip(values, intervals, strict=True)])
+        # From chance, not from 0: the bar's length is what the branch knows beyond a coin.
+        ax.barh(rows + i * height, values - 0.5, height, left=0.5, color=BRANCH_COLOURS[branch],
+                label=f"{branch} (mean {metrics[branch]['mean_auc']:.3f})")
+        ax.errorbar(values, rows + i * height, xerr=np.nan_to_num(np.vstack([low, high])), fmt="none",
+                    ecolor="black", elinewidth=0.7, capsize=1.5)
     ax.scatter([paper[c] for c in CLASSES], rows + 0.4 - height / 2, marker="|", s=200, color="black", label=f"paper {paper_branch} ({backbone})")
     ax.set_yticks(rows + 0.4 - height / 2, CLASSES)
     ax.invert_yaxis()
-    ax.set_xlim(0.4, 1.0)
-    ax.set_xlabel("AUC")
+    ax.set_xlim(0.5, 1.0)
+    ax.set_xlabel("AUC (bars start at chance, 0.5; whiskers: 95% bootstrap interval)")
     ax.grid(axis="x", alpha=0.3)
     # Below the axes: inside, it would hide the bars of the last classes.
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.09), ncols=2, fontsize=8)

@@ -92,6 +92,28 @@ def recipe_hours(images_per_second: float, train_images: int = OFFICIAL_TRAIN_IM
     return stages * epochs * train_images / images_per_second / 3600
 
 
+def convergence_note(history: list[dict], flat: float = 0.002) -> str:
+    """Whether a stage's validation AUC had stopped rising when the stage ended: a sentence."""
+    if len(history) < 2:
+        return "one epoch only: nothing to say about convergence."
+    last, before = history[-1]["val_mean_auc"], history[-2]["val_mean_auc"]
+    change = last - before
+    if change > flat:
+        return (f"still rising at the last epoch ({before:.3f} -> {last:.3f}, {change:+.3f}): not converged; "
+                "more epochs would likely help, and the profile stops here for time.")
+    if change < -flat:
+        return f"falling at the last epoch ({before:.3f} -> {last:.3f}): the kept epoch is an earlier one."
+    return f"flat at the last epoch ({before:.3f} -> {last:.3f}): converged for this learning rate."
+
+
+def easy_and_hard(metrics: dict, branch: str = "global", count: int = 3) -> str:
+    """The findings a branch ranks best and worst on the test split: a sentence."""
+    aucs = sorted(((auc, name) for name, auc in metrics[branch]["auc"].items() if auc == auc), reverse=True)
+    best = ", ".join(f"{name} {auc:.3f}" for auc, name in aucs[:count])
+    worst = ", ".join(f"{name} {auc:.3f}" for auc, name in aucs[-count:][::-1])
+    return f"easiest for the {branch} branch: {best}; hardest: {worst}."
+
+
 def torchrun_command(config: str | Path, out: str | Path, processes: int) -> list[str]:
     """`agcnn-lab train` under torchrun on this machine, one process per GPU (as in README)."""
     import sys

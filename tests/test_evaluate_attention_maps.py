@@ -70,4 +70,21 @@ def test_method_examples_feed_the_figure(ci_run, ci_data, ci_profile):
         for _, box in truth:
             assert box[0] < box[2] and box[1] < box[3]
     fig = plot_heatmap_methods(examples["images"], examples["maps"], examples["truth"], examples["boxes"], examples["row_labels"])
-    assert len(fig.axes) == 3 * (len(METHODS) + 1)
+    assert len([ax for ax in fig.axes if ax.get_label() != "<colorbar>"]) == 3 * (len(METHODS) + 1)
+
+
+def test_each_method_sits_beside_the_fixed_box_of_its_area(ci_run, ci_data, ci_profile):
+    from agcnn_lab.evaluate.attention_maps import beside_fixed_box
+    from agcnn_lab.evaluate.fixed_box import best_fixed_box, fixed_box_scores
+
+    scores = localisation_by_method(ci_run.model, ci_data, ci_profile, "val", CPU, tau=ci_run.tau, methods=("max", "l1"))
+    table = beside_fixed_box(scores, ci_data, ci_profile, "val")
+    assert list(table.index) == ["max", "l1"] and table["fixed box hit"].between(0, 1).all()
+    np.testing.assert_allclose(table["hit - fixed"], table["hit"] - table["fixed box hit"])
+    # The column is what the fixed-box module gives for that area, placed on the training lesions.
+    geometry = ci_profile.data.geometry
+    train = ci_data.boxes[ci_data.boxes["image"].isin(set(ci_data.entries("train")["image"]))]
+    val = ci_data.boxes[ci_data.boxes["image"].isin(set(ci_data.entries("val")["image"]))]
+    area = min(table.loc["max", "area"] * (geometry.crop / geometry.resize) ** 2, 1.0)
+    want = fixed_box_scores(best_fixed_box(train, area, single_only=False), val.reset_index(drop=True))["hit"]
+    assert table.loc["max", "fixed box hit"] == pytest.approx(want)

@@ -19,7 +19,9 @@ def test_heatmap_methods_grid():
     truth = [[("Nodule", (10, 10, 20, 20))], []]
     boxes = {"max": np.array([[0, 0, 32, 32], [16, 16, 48, 48]])}
     fig = plot_heatmap_methods(images, maps, truth=truth, boxes=boxes, row_labels=["a", "b"])
-    axes = np.array(fig.axes).reshape(2, 3)
+    panels = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    assert len(fig.axes) - len(panels) == 1  # one colour bar for every heatmap: they share the scale
+    axes = np.array(panels).reshape(2, 3)
     assert [ax.get_title() for ax in axes[0]] == ["input + lesion box", TITLES["max"], TITLES["grad-cam"]]
     assert len(axes[0, 0].patches) == 1 and len(axes[0, 1].patches) == 2 and len(axes[1, 2].patches) == 0
     assert axes[1, 0].get_ylabel() == "b"

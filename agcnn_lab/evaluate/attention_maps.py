@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 import torch
 
@@ -24,6 +25,7 @@ from ..attention import REDUCTIONS, AttentionCrop
 from ..attention.gradcam import grad_cam
 from ..data.classes import class_index
 from ..data.geometry import input_boxes_to_source
+from .fixed_box import best_fixed_box, fixed_box_scores
 from .localisation import box_scores
 
 METHODS = (*REDUCTIONS, "grad-cam")
@@ -106,6 +108,19 @@ def localisation_by_method(
             {"method": method, "lesions": len(truth), "hit": scores["hit"].mean(), "iobb": scores["iobb"].mean(), "iou": scores["iou"].mean(), "area": area.mean()}
         )
     return pd.DataFrame(records).set_index("method")
+
+
+def beside_fixed_box(scores: pd.DataFrame, data, profile, part: str) -> pd.DataFrame:
+    """`scores` (localisation_by_method's table) with, per method, the pointing game of the best
+    FIXED box of the same area: one box placed once from the training lesions, that never looks
+    at the image. A heatmap earns its hit rate only where it beats this column."""
+    _, lesions = lesion_samples(data, profile, part)
+    train = data.boxes[data.boxes["image"].isin(set(data.entries("train")["image"]))]
+    geometry = profile.data.geometry
+    window = (geometry.crop / geometry.resize) ** 2  # the evaluation input's share of the source
+    fixed = [fixed_box_scores(best_fixed_box(train, min(area * window, 1.0), single_only=False), lesions)["hit"]
+             for area in scores["area"]]
+    return scores.assign(**{"fixed box hit": fixed, "hit - fixed": scores["hit"].to_numpy() - np.asarray(fixed)})
 
 
 def method_examples(

@@ -187,6 +187,14 @@ def run_variant(
     return run, metrics
 
 
+def _start(profile: Profile, variant: Variant) -> str:
+    """Where a variant's training starts: the joint one from the backbone's own start (no trained
+    global branch exists for it), every other one from the base run's stage I."""
+    if variant.joint:
+        return "ImageNet weights (all three)" if profile.model.pretrained else "random weights (all three)"
+    return "the base run's stage I"
+
+
 def run_ablations(
     profile: Profile,
     data: DataBundle,
@@ -210,6 +218,7 @@ def run_ablations(
                 "variant": variant.name,
                 "tau": run.tau,
                 "crop from": variant.crop_from,
+                "starts from": _start(profile, variant),
                 "epochs": "+".join(str(stages[s].epochs) for s in trained) + (" (joint)" if variant.joint else ""),
                 "global": metrics["global"]["mean_auc"],
                 "local": metrics["local"]["mean_auc"],

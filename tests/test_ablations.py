@@ -104,6 +104,15 @@ def test_a_shortened_plan_trains_every_variant_the_same_short_way(base, ci_run, 
     # Tau: the base run's rule (chosen on validation) unless the variant fixes it.
     assert table.loc[PAPER.name, "tau"] == table.loc[CROP_FROM_INPUT.name, "tau"] == ci_run.tau
     assert table.loc[TAU_HIGH.name, "tau"] == 0.9
+    assert set(table["starts from"]) == {"the base run's stage I"}  # no joint variant in this plan
     for variant, where in ((CROP_FROM_INPUT, "input"), (NO_ATTENTION, "whole")):
         config = Profile.read(base / "ablations" / variant.folder / "config.json")
         assert config.model.attention.crop_from == where and table.loc[variant.name, "crop from"] == where
+
+
+def test_the_joint_variant_says_where_it_starts():
+    from agcnn_lab.ablations import _start
+
+    assert _start(get_profile("cpu"), JOINT) == "ImageNet weights (all three)"
+    assert _start(get_profile("ci"), JOINT) == "random weights (all three)"
+    assert _start(get_profile("cpu"), PAPER) == "the base run's stage I"

@@ -53,6 +53,7 @@ from .run_folder import (
 )
 from .train.distributed import barrier, current, main_first, process_device
 from .train.loader import make_loader
+from .train.loop import load_best
 from .train.precision import prepare_model
 from .train.predict import Predictions, predict_split
 from .train.stages import train_stage
@@ -207,8 +208,6 @@ def load_run(out: str | Path, device: torch.device | None = None) -> TrainedRun:
     modules = {"global": {"global_branch": model.global_branch}, "local": {"local_branch": model.local_branch}, "fusion": {"fusion": model.fusion}}
     if profile.training.joint:
         modules = {"joint": {k: v for part in modules.values() for k, v in part.items()}}
-    from .train.loop import load_best
-
     for stage, parts in modules.items():
         load_best(out / f"stage_{stage}", parts, device)
         histories[stage] = json.loads((out / f"stage_{stage}" / "log.json").read_text())

@@ -21,11 +21,17 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from .nih import present_images
 from .nih_release import BOX_LIST, ENTRY_TABLE, TEST_LIST, TRAIN_VAL_LIST
 
 KAGGLE_INPUT = Path("/kaggle/input")
 KAGGLE_WORKING = Path("/kaggle/working")
 KAGGLE_CACHE_SIZE = 384  # the largest common side whose cache of the whole release fits in 20 GB
+
+
+def _image_count(root: Path) -> int:
+    """Images in root/images/ and root/images_0XX/images/, as prepare-nih finds them."""
+    return len(present_images(root))
 
 
 @dataclass(frozen=True)
@@ -34,13 +40,6 @@ class RealData:
     root: Path | None  # what load_data wants as data.root (for Kaggle: the read-only release)
     message: str  # a plain sentence for the notebook
     read_only: bool = False  # the release cannot be written to: link_release first
-
-
-def release_images(root: Path) -> int:
-    """How many image files root holds in images/ and images_0XX/images/ (the two layouts)."""
-    folders = [root / "images", *sorted(root.glob("images_*/images"))]
-    return sum(1 for folder in folders if folder.is_dir() for entry in os.scandir(folder)
-               if entry.is_file() and not entry.name.startswith("."))
 
 
 def find_release(folder: Path, depth: int = 2) -> Path | None:
@@ -52,7 +51,7 @@ def find_release(folder: Path, depth: int = 2) -> Path | None:
         candidates += [p for c in list(candidates) for p in sorted(c.iterdir()) if p.is_dir() and p not in candidates
                        and not p.name.startswith("images")]
     for candidate in candidates:
-        if ENTRY_TABLE.find_in(candidate) is not None and release_images(candidate):
+        if ENTRY_TABLE.find_in(candidate) is not None and _image_count(candidate):
             return candidate
     return None
 
@@ -62,12 +61,12 @@ def locate_real_data(nih_root: str | os.PathLike, chestmnist: str | os.PathLike,
     """ChestX-ray14 as prepare-nih left it in `nih_root`, else mounted on Kaggle under
     `kaggle_input`, else the ChestMNIST npz `chestmnist`, else nothing, with what to run."""
     nih_root, chestmnist, kaggle_input = Path(nih_root), Path(chestmnist), Path(kaggle_input)
-    if ENTRY_TABLE.find_in(nih_root) is not None and (count := release_images(nih_root)):
+    if ENTRY_TABLE.find_in(nih_root) is not None and (count := _image_count(nih_root)):
         return RealData("nih", nih_root, f"ChestX-ray14 found in {nih_root}: {count:,} images.")
     mounted = find_release(kaggle_input)
     if mounted is not None:
         return RealData("nih", mounted, f"ChestX-ray14 mounted read-only in {mounted} (Kaggle): "
-                        f"{release_images(mounted):,} images; link it into a writable folder to cache it.", read_only=True)
+                        f"{_image_count(mounted):,} images; link it into a writable folder to cache it.", read_only=True)
     if chestmnist.is_file():
         return RealData("chestmnist", chestmnist, f"ChestMNIST found: {chestmnist} (no lesion boxes: no localisation scores).")
     return RealData(None, None, f"No real data here: neither ChestX-ray14 in {nih_root} (or mounted under "

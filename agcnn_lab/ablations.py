@@ -3,12 +3,17 @@
     plan = ablation_plan(profile)                 # which variants, how long each trains
     table = run_ablations(profile, data, base="runs/notebooks-cpu", device=device)
     table[["global", "local", "fusion", "paper fusion"]]
+    differences = ablation_differences("runs/notebooks-cpu", plan)   # each variant - the reference,
+    differences.loc["crop from the input"]                           # paired 95% CIs, from the files
+    print("\n".join(ablation_answers(differences)))                  # notebook 05's questions
 
 Every variant but the joint one starts from the base run's stage I (the global branch is
 frozen after it, so it is the same for all of them) and trains stages II and III again with
 one change; the joint variant trains all three branches from scratch at once (its crops use
 the profile's tau: there is no trained global branch to choose one with). Each variant lives
-in base/ablations/<name>/ (resumed like any run) and is tested on the full test split.
+in base/ablations/<name>/ (resumed like any run) and is tested on the full test split; its
+test predictions go to test_predictions.npz there, so that each variant can be set against the
+plan's reference row on the same films (paired_differences: a paired bootstrap).
 
 On a CPU a plan may shorten stages II/III and train them on a share of the training images;
 the plan's first variant, the paper's recipe, is then trained the same short way, so the
@@ -24,16 +29,23 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import torch
 
 from .config import CropFrom, Profile, write_text_atomic
 from .data.bundle import DataBundle
+from .data.classes import CLASSES
+from .evaluate.auc import paired_bootstrap_difference, per_class_auc
 from .evaluate.predict import branch_metrics
 from .experiment import train_run
 from .paper import ABLATIONS
+from .report import SMALL_FINDINGS
 from .run_folder import claim_run_folder
-from .train.predict import predict_split
+from .train.predict import Predictions, predict_split
+
+PREDICTIONS_FILE = "test_predictions.npz"  # a variant's test predictions, beside its metrics.json
+BRANCHES = ("global", "local", "fusion")
 
 
 @dataclass(frozen=True)
@@ -183,8 +195,194 @@ def run_variant(
     # a table, and on a CPU every pass over the data counts.
     test = predict_split(run.model, data, vprofile, "test", device, progress=progress)
     metrics = branch_metrics(test, seed=profile.training.seed)
+    save_predictions(out / PREDICTIONS_FILE, test)
     write_text_atomic(out / "metrics.json", json.dumps(metrics, indent=1))
     return run, metrics
+
+
+def save_predictions(path: str | Path, result: Predictions) -> Path:
+    """A Predictions as an npz (indices, labels, boxes, one `probs_<branch>` array per branch),
+    written atomically; load_predictions reads it back exactly."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.tmp.npz")
+    arrays = {f"probs_{branch}": probs for branch, probs in result.probs.items()}
+    np.savez_compressed(tmp, indices=result.indices, labels=result.labels, boxes=result.boxes, **arrays)
+    tmp.replace(path)
+    return path
+
+
+def load_predictions(path: str | Path) -> Predictions:
+    """The Predictions save_predictions wrote to `path`."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no saved predictions; run the variant (run_variant) to write them")
+    with np.load(path) as npz:
+        probs = {key.removeprefix("probs_"): npz[key] for key in npz.files if key.startswith("probs_")}
+        return Predictions(indices=npz["indices"], labels=npz["labels"], probs=probs, boxes=npz["boxes"])
+
+
+def _difference(labels: np.ndarray, score: np.ndarray, reference: np.ndarray, n_boot: int, seed: int) -> dict:
+    """paired_bootstrap_difference(score - reference); identical scores give d = 0 in every
+    resample, so their answer (0, interval [0, 0], NaN where a class lacks a label value) is
+    written down without resampling."""
+    if np.array_equal(score, reference):
+        zero = {c: 0.0 if np.isfinite(v) else float("nan") for c, v in per_class_auc(labels, score).items()}
+        mean = 0.0 if any(v == 0 for v in zero.values()) else float("nan")
+        return {"mean": mean, "ci95": [mean, mean], "auc": zero, "ci95_auc": {c: [v, v] for c, v in zero.items()}}
+    return paired_bootstrap_difference(labels, score, reference, n_boot=n_boot, seed=seed)
+
+
+def paired_differences(
+    predictions: dict[str, Predictions],
+    reference: str | None = None,
+    branches: tuple[str, ...] = BRANCHES,
+    classes: tuple[str, ...] = SMALL_FINDINGS,
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Each variant's AUC minus the reference's on the same test films, with paired bootstrap
+    95% intervals (evaluate.auc.paired_bootstrap_difference: one resample of the films scores
+    both), per branch.
+
+    predictions: variant name -> its test Predictions, all on the same films in the same order;
+    reference: the row the others are compared with (default: the first, the plan's paper row).
+    Returns one row per (variant, branch), the reference's own rows included (d = 0); columns
+    `d`, `low`, `high` for the mean AUC over the 14 diseases, then `<class> d`, `<class> low`,
+    `<class> high` for each of `classes` (the small findings by default).
+    """
+    if not predictions:
+        raise ValueError("no predictions to compare")
+    names = list(predictions)
+    reference = names[0] if reference is None else reference
+    if reference not in predictions:
+        raise ValueError(f"the reference {reference!r} is not among the variants {names}")
+    unknown = [c for c in classes if c not in CLASSES]
+    if unknown:
+        raise ValueError(f"unknown class(es) {unknown}; choose from {list(CLASSES)}")
+    base = predictions[reference]
+    for name, result in predictions.items():  # everything checked before the first resample
+        if not (np.array_equal(result.indices, base.indices) and np.array_equal(result.labels, base.labels)):
+            raise ValueError(f"{name!r} and the reference {reference!r} were not scored on the same films in the same order")
+        missing = [b for b in branches if b not in result.probs]
+        if missing:
+            raise ValueError(f"{name!r} has no {', '.join(map(repr, missing))} predictions")
+    rows = []
+    for name, result in predictions.items():
+        for branch in branches:
+            diff = _difference(base.labels, result.probs[branch], base.probs[branch], n_boot, seed)
+            row = {"variant": name, "branch": branch, "d": diff["mean"], "low": diff["ci95"][0], "high": diff["ci95"][1]}
+            for c in classes:
+                row.update({f"{c} d": diff["auc"][c], f"{c} low": diff["ci95_auc"][c][0], f"{c} high": diff["ci95_auc"][c][1]})
+            rows.append(row)
+    table = pd.DataFrame(rows).set_index(["variant", "branch"])
+    table.attrs["reference"] = reference
+    return table
+
+
+def ablation_differences(
+    base: str | Path,
+    plan: AblationPlan | tuple[Variant, ...],
+    reference: Variant | None = None,
+    **options,
+) -> pd.DataFrame:
+    """paired_differences of the plan's variants, read from their folders in base/ablations/
+    (the test_predictions.npz run_variant writes), against `reference` (default: the plan's
+    first variant, the paper's recipe trained the plan's way). `options` go to paired_differences."""
+    variants = plan.variants if isinstance(plan, AblationPlan) else tuple(plan)
+    folder = Path(base) / "ablations"
+    predictions = {v.name: load_predictions(folder / v.folder / PREDICTIONS_FILE) for v in variants}
+    return paired_differences(predictions, reference=(reference or variants[0]).name, **options)
+
+
+def verdict(low: float, high: float, short: bool = False) -> str:
+    """What a paired 95% interval of a difference allows one to say (`short`: three words)."""
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return "undefined" if short else "undefined (a class with one label value)"
+    if low > 0:
+        return "interval above 0" if short else "higher: the interval lies above 0"
+    if high < 0:
+        return "interval below 0" if short else "lower: the interval lies below 0"
+    return "interval holds 0" if short else "no difference this test split can tell (the interval holds 0)"
+
+
+def _d(row, prefix: str = "") -> str:
+    d, low, high = row[f"{prefix}d"], row[f"{prefix}low"], row[f"{prefix}high"]
+    return f"{d:+.3f} [{low:+.3f}, {high:+.3f}] ({verdict(low, high, short=True)})"
+
+
+def format_differences(differences: pd.DataFrame) -> pd.DataFrame:
+    """A paired_differences table for reading: per column group (the mean AUC, then each class)
+    one text column "d [low, high]", and the mean's verdict; the reference's own rows dropped."""
+    reference = differences.attrs.get("reference")
+    shown = differences.drop(index=reference, level="variant") if reference is not None else differences
+    groups = [""] + [c.removesuffix(" d") + " " for c in shown.columns if c.endswith(" d")]
+    out = pd.DataFrame(index=shown.index)
+    for prefix in groups:
+        name = f"{prefix.strip() or 'mean AUC'}: d [95% CI]"
+        out[name] = [f"{r[f'{prefix}d']:+.3f} [{r[f'{prefix}low']:+.3f}, {r[f'{prefix}high']:+.3f}]" for _, r in shown.iterrows()]
+    out["mean AUC: the interval says"] = [verdict(r["low"], r["high"], short=True) for _, r in shown.iterrows()]
+    out.attrs["reference"] = reference
+    return out
+
+
+def ablation_answers(differences: pd.DataFrame) -> list[str]:
+    """Notebook 05's four questions, answered from a paired_differences table (with the small
+    findings' columns): one paragraph per question, each difference d [95% interval] with what
+    the interval says: above 0 (higher than the reference), below 0 (lower), or holds 0 (no
+    difference this test split can tell). A question whose variant the table lacks says so."""
+    reference = differences.attrs.get("reference", differences.index.get_level_values("variant")[0])
+    present = set(differences.index.get_level_values("variant"))
+    small = [c for c in SMALL_FINDINGS if f"{c} d" in differences.columns]
+
+    def row(variant: Variant, branch: str):
+        return differences.loc[(variant.name, branch)]
+
+    answers = []
+    if CROP_FROM_INPUT.name in present:
+        parts = []
+        for branch in ("local", "fusion"):
+            r = row(CROP_FROM_INPUT, branch)
+            per_class = "; ".join(f"{c} {_d(r, f'{c} ')}" for c in small)
+            worse = [c for c in small if r[f"{c} d"] < r["d"]]
+            parts.append(
+                f"{branch}: mean {_d(r)}" + (f"; {per_class}" if per_class else "")
+                + (f". The d of {', '.join(worse)} lies below the mean's (each on a few positives: a wider interval)" if worse
+                   else ". No small finding's d lies below the mean's" if small else "")
+            )
+        answers.append(f"(1) Crop from the input - {reference}: " + ". ".join(parts) + ".")
+    else:
+        answers.append("(1) The plan has no 'crop from the input' row.")
+    if JOINT.name in present:
+        g, f = row(JOINT, "global"), row(JOINT, "fusion")
+        edge = g["d"] > 0 and f["d"] < 0
+        answers.append(
+            f"(2) All jointly - {reference}: global {_d(g)}; fusion {_d(f)}. "
+            + ("The pattern of the paper's question (an edge for the global branch, less for the fusion) shows in the point estimates"
+               if edge else "The point estimates do not show the paper's pattern (an edge for the global branch, less for the fusion)")
+            + "; the joint row trains from the backbone's start, not from the base run's stage I."
+        )
+    else:
+        answers.append("(2) The plan has no 'all jointly' row.")
+    if TAU_HIGH.name in present:
+        r = row(TAU_HIGH, "local")
+        paper = TAU_HIGH.paper[1] - PAPER.paper[1]
+        answers.append(f"(3) tau = 0.9 - {reference}, local branch: {_d(r)}; "
+                       f"the paper: {PAPER.paper[1]:.3f} -> {TAU_HIGH.paper[1]:.3f}, {paper:+.3f}.")
+    else:
+        answers.append("(3) The plan has no 'tau = 0.9' row.")
+    if NO_ATTENTION.name in present:
+        parts = []
+        for branch in ("local", "fusion"):
+            r = row(NO_ATTENTION, branch)
+            # The question is the reference minus the whole film: the sign of the row, turned.
+            d, low, high = -r["d"], -r["high"], -r["low"]
+            parts.append(f"{branch} {d:+.3f} [{low:+.3f}, {high:+.3f}] ({verdict(low, high, short=True)})")
+        answers.append(f"(4) {reference} - the whole film (what the box adds beyond the sharper view and the extra epochs): "
+                       + "; ".join(parts) + ".")
+    else:
+        answers.append("(4) The plan has no 'no attention: the whole film' row.")
+    return answers
 
 
 def _start(profile: Profile, variant: Variant) -> str:

@@ -40,8 +40,8 @@ from pathlib import Path
 
 REPOSITORY = "{repository}"  # generated from scripts/colab.py
 if "google.colab" in sys.modules:
-    if not Path("{checkout}").is_dir():{guard}
-        subprocess.run(["git", "clone", "--depth", "1", "--branch", "{branch}", REPOSITORY, "{checkout}"], check=True)
+    if not Path("{checkout}").is_dir():
+        {fetch}
     try:
         metadata.version("agcnn_lab")
     except metadata.PackageNotFoundError:
@@ -70,10 +70,10 @@ def setup_cell_source(repository: str = REPOSITORY, branch: str = BRANCH) -> str
     """The first code cell of every notebook."""
     _owner_and_name(repository)
     extras = ", ".join(f'"{e}"' for e in COLAB_EXTRAS)
-    guard = ""
+    fetch = f'subprocess.run(["git", "clone", "--depth", "1", "--branch", "{branch}", REPOSITORY, "{CHECKOUT}"], check=True)'
     if is_placeholder(repository):  # say so, rather than let git ask Colab for a password
-        guard = '\n        raise SystemExit("scripts/colab.py: set REPOSITORY to this project\'s GitHub URL, then `python scripts/colab.py sync notebooks`")'
-    return _SETUP.format(marker=SETUP_MARKER, repository=repository, branch=branch, checkout=CHECKOUT, notebooks=NOTEBOOK_DIR, extras=extras, guard=guard)
+        fetch = 'raise SystemExit("scripts/colab.py: set REPOSITORY to this project\'s GitHub URL, then `python scripts/colab.py sync notebooks`")'
+    return _SETUP.format(marker=SETUP_MARKER, repository=repository, checkout=CHECKOUT, notebooks=NOTEBOOK_DIR, extras=extras, fetch=fetch)
 
 
 def colab_url(notebook: str, repository: str = REPOSITORY, branch: str = BRANCH) -> str:

@@ -1,6 +1,8 @@
 import json
+import re
 import shutil
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -11,18 +13,30 @@ from agcnn_lab.ablations import (
     NO_ATTENTION,
     PAPER,
     PLANS,
+    PREDICTIONS_FILE,
     TAU_HIGH,
+    TAU_LOW,
     VARIANTS,
     AblationPlan,
+    ablation_answers,
+    ablation_differences,
     ablation_plan,
     attention_controls,
+    format_differences,
+    load_predictions,
+    paired_differences,
     run_ablations,
     run_variant,
+    save_predictions,
     train_subset,
     variant_profile,
+    verdict,
 )
 from agcnn_lab.config import Profile
+from agcnn_lab.data.classes import CLASSES
+from agcnn_lab.evaluate.auc import paired_bootstrap_difference
 from agcnn_lab.profiles import get_profile
+from agcnn_lab.train.predict import Predictions
 
 CPU = torch.device("cpu")
 
@@ -98,6 +112,8 @@ def test_a_shortened_plan_trains_every_variant_the_same_short_way(base, ci_run, 
     for variant in plan.variants:
         out = base / "ablations" / variant.folder
         assert len(pd.read_csv(out / "stage_local" / "log.csv")) == 1
+        saved = load_predictions(out / PREDICTIONS_FILE)  # the test predictions its metrics come from
+        assert len(saved.indices) == len(ci_data.entries("test")) and set(saved.probs) == {"global", "local", "fusion"}
         # Stage I is the base run's, untouched: the global branch is the same for every variant.
         assert (out / "stage_global" / "best.pt").read_bytes() == (base / "stage_global" / "best.pt").read_bytes()
         assert table.loc[variant.name, "global"] == pytest.approx(ci_run.metrics["global"]["mean_auc"], abs=1e-6)
@@ -116,3 +132,127 @@ def test_the_joint_variant_says_where_it_starts():
     assert _start(get_profile("cpu"), JOINT) == "ImageNet weights (all three)"
     assert _start(get_profile("ci"), JOINT) == "random weights (all three)"
     assert _start(get_profile("cpu"), PAPER) == "the base run's stage I"
+
+
+# The paired differences against the reference row ------------------------------------------
+
+
+def _predictions(probs: dict, labels, indices=None) -> Predictions:
+    n = len(labels)
+    return Predictions(
+        indices=np.arange(n) if indices is None else indices, labels=labels, probs=probs, boxes=np.full((n, 4), np.nan)
+    )
+
+
+def _planted(n=300, seed=0):
+    """Labels, a weak score (the reference) and a strong one (a variant that is better by far)."""
+    rng = np.random.default_rng(seed)
+    labels = (rng.random((n, len(CLASSES))) < 0.3).astype(np.float32)
+    weak = 0.3 * labels + rng.random(labels.shape)
+    strong = 3.0 * labels + rng.random(labels.shape)
+    return labels, weak, strong
+
+
+def test_paired_differences_find_a_planted_difference_and_none_between_identical_predictions():
+    labels, weak, strong = _planted()
+    predictions = {
+        "reference": _predictions({"local": weak, "fusion": weak}, labels),
+        "better": _predictions({"local": strong, "fusion": weak.copy()}, labels),
+    }
+    table = paired_differences(predictions, branches=("local", "fusion"), n_boot=200)
+    assert table.attrs["reference"] == "reference"
+    assert list(table.index) == [("reference", "local"), ("reference", "fusion"), ("better", "local"), ("better", "fusion")]
+    planted = table.loc[("better", "local")]
+    expected = paired_bootstrap_difference(labels, strong, weak, n_boot=200)
+    assert planted["d"] == pytest.approx(expected["mean"]) and planted["d"] > 0.2
+    assert 0 < planted["low"] < planted["d"] < planted["high"]
+    assert planted["Nodule d"] == pytest.approx(expected["auc"]["Nodule"])
+    assert [planted["Nodule low"], planted["Nodule high"]] == pytest.approx(expected["ci95_auc"]["Nodule"])
+    assert verdict(planted["low"], planted["high"]).startswith("higher")
+    for row in (table.loc[("better", "fusion")], table.loc[("reference", "local")]):  # identical predictions
+        assert row["d"] == 0 and row["low"] <= 0 <= row["high"] and row["Mass d"] == 0
+        assert verdict(row["low"], row["high"]).startswith("no difference")
+    # The shortcut for identical predictions says what the bootstrap says.
+    same = paired_bootstrap_difference(labels, weak, weak, n_boot=50)
+    assert same["mean"] == 0 and same["ci95"] == [0.0, 0.0]
+    # The other way round, with another reference: the sign turns.
+    turned = paired_differences(predictions, reference="better", branches=("local",), classes=(), n_boot=200)
+    assert turned.loc[("reference", "local"), "d"] == pytest.approx(-planted["d"])
+    assert list(turned.columns) == ["d", "low", "high"]
+
+
+def test_paired_differences_refuse_what_cannot_be_paired():
+    labels, weak, strong = _planted(n=60)
+    reference = _predictions({"local": weak}, labels)
+    with pytest.raises(ValueError, match="same films"):
+        paired_differences({"a": reference, "b": _predictions({"local": strong}, labels, indices=np.arange(60)[::-1])}, branches=("local",))
+    with pytest.raises(ValueError, match="reference 'c'"):
+        paired_differences({"a": reference}, reference="c", branches=("local",))
+    with pytest.raises(ValueError, match="no 'fusion'"):
+        paired_differences({"a": reference}, branches=("fusion",))
+    with pytest.raises(ValueError, match="unknown class"):
+        paired_differences({"a": reference}, branches=("local",), classes=("Nodules",))
+
+
+def test_variant_predictions_round_trip_and_are_read_from_the_folders(tmp_path):
+    labels, weak, strong = _planted(n=120)
+    saved = {PAPER: weak, CROP_FROM_INPUT: strong}
+    for variant, scores in saved.items():
+        path = save_predictions(tmp_path / "ablations" / variant.folder / PREDICTIONS_FILE, _predictions({"local": scores}, labels))
+        back = load_predictions(path)
+        assert np.array_equal(back.probs["local"], scores) and np.array_equal(back.labels, labels)
+        assert np.array_equal(back.indices, np.arange(120)) and np.isnan(back.boxes).all()
+    table = ablation_differences(tmp_path, (PAPER, CROP_FROM_INPUT), branches=("local",), n_boot=100)
+    assert table.attrs["reference"] == PAPER.name
+    assert table.loc[(CROP_FROM_INPUT.name, "local"), "d"] == pytest.approx(
+        paired_bootstrap_difference(labels, strong, weak, n_boot=100)["mean"])
+    with pytest.raises(FileNotFoundError, match="run_variant"):
+        ablation_differences(tmp_path, AblationPlan((PAPER, TAU_LOW)))
+
+
+def _differences(rows: dict) -> pd.DataFrame:
+    """A paired_differences table from {(variant, branch): (d, low, high)}, Nodule and Mass
+    set to the mean's numbers minus 0.05 (they lose more than the mean)."""
+    records = []
+    for (variant, branch), (d, low, high) in rows.items():
+        record = {"variant": variant, "branch": branch, "d": d, "low": low, "high": high}
+        for c in ("Nodule", "Mass"):
+            record.update({f"{c} d": d - 0.05, f"{c} low": low - 0.05, f"{c} high": high - 0.05})
+        records.append(record)
+    table = pd.DataFrame(records).set_index(["variant", "branch"])
+    table.attrs["reference"] = PAPER.name
+    return table
+
+
+def test_the_answers_to_notebook_05s_questions_come_from_the_differences():
+    rows = {(PAPER.name, b): (0.0, 0.0, 0.0) for b in ("global", "local", "fusion")}
+    rows.update({
+        (CROP_FROM_INPUT.name, "local"): (-0.04, -0.06, -0.02), (CROP_FROM_INPUT.name, "fusion"): (-0.01, -0.03, 0.01),
+        (JOINT.name, "global"): (0.02, 0.01, 0.03), (JOINT.name, "local"): (0.0, -0.01, 0.01), (JOINT.name, "fusion"): (-0.02, -0.03, -0.01),
+        (TAU_HIGH.name, "local"): (-0.03, -0.05, -0.01), (TAU_HIGH.name, "fusion"): (0.0, -0.01, 0.01),
+        (NO_ATTENTION.name, "local"): (0.02, 0.01, 0.03), (NO_ATTENTION.name, "fusion"): (0.0, -0.01, 0.01),
+    })
+    answers = ablation_answers(_differences(rows))
+    assert [a[:3] for a in answers] == ["(1)", "(2)", "(3)", "(4)"]
+    assert "local: mean -0.040 [-0.060, -0.020] (interval below 0)" in answers[0]
+    assert "Nodule -0.090 [-0.110, -0.070]" in answers[0] and "The d of Nodule, Mass lies below the mean's" in answers[0]
+    assert "global +0.020 [+0.010, +0.030] (interval above 0)" in answers[1] and "fusion -0.020 [-0.030, -0.010] (interval below 0)" in answers[1]
+    assert "shows in the point estimates" in answers[1]
+    assert "-0.030 [-0.050, -0.010] (interval below 0)" in answers[2] and "0.817 -> 0.751" in answers[2]
+    # (4) is the reference minus the whole film: the whole-film row's difference, turned.
+    assert "local -0.020 [-0.030, -0.010] (interval below 0)" in answers[3]
+    assert re.search(r"fusion [+-]0\.000 \[-0\.010, \+0\.010\] \(interval holds 0\)", answers[3])
+    only_paper = ablation_answers(_differences({(PAPER.name, b): (0.0, 0.0, 0.0) for b in ("global", "local", "fusion")}))
+    assert all("The plan has no" in a for a in only_paper)
+
+
+def test_the_differences_formatted_for_reading():
+    rows = {(PAPER.name, "local"): (0.0, 0.0, 0.0), (TAU_HIGH.name, "local"): (-0.03, -0.05, -0.01),
+            (TAU_LOW.name, "local"): (0.01, -0.01, 0.02)}
+    shown = format_differences(_differences(rows))
+    assert list(shown.index) == [(TAU_HIGH.name, "local"), (TAU_LOW.name, "local")]  # the reference's rows dropped
+    assert list(shown.columns) == ["mean AUC: d [95% CI]", "Nodule: d [95% CI]", "Mass: d [95% CI]", "mean AUC: the interval says"]
+    assert shown.loc[(TAU_HIGH.name, "local")].tolist() == [
+        "-0.030 [-0.050, -0.010]", "-0.080 [-0.100, -0.060]", "-0.080 [-0.100, -0.060]", "interval below 0"]
+    assert shown.loc[(TAU_LOW.name, "local"), "mean AUC: the interval says"] == "interval holds 0"
+    assert verdict(float("nan"), 0.1) .startswith("undefined") and verdict(0.01, 0.02, short=True) == "interval above 0"

@@ -55,3 +55,30 @@ def test_tau_sweep_draws_the_single_lesion_pointing_game_when_the_sweep_has_it()
     single = next(line for line in with_single.axes[0].get_lines() if line.get_label() == "... on single-lesion films")
     assert list(single.get_ydata()) == [1.0, 0.8]
     plt.close("all")
+
+
+def test_ablation_differences_panel_draws_each_variant_against_the_reference():
+    index = pd.Index(["paper: G -> L -> F", "crop from the input", "tau = 0.9"], name="variant")
+    table = pd.DataFrame(
+        {"tau": [0.7, 0.7, 0.9], "crop from": ["source", "input", "source"], "global": [0.7] * 3,
+         "local": [0.72, 0.6, 0.65], "fusion": [0.75, 0.71, 0.74]},
+        index=index,
+    )
+    rows = []
+    for variant in index:
+        for branch in ("global", "local", "fusion"):
+            d = 0.0 if variant == index[0] or branch == "global" else -0.05
+            rows.append({"variant": variant, "branch": branch, "d": d, "low": d - 0.02, "high": d + 0.02})
+    differences = pd.DataFrame(rows).set_index(["variant", "branch"])
+    differences.attrs["reference"] = index[0]
+    fig = plot_ablations(table, differences)
+    bars, right = fig.axes
+    assert len(bars.patches) == 9
+    # One error bar per branch, each with a point for the two variants (not the reference).
+    bars_by_branch = {c.get_label(): c for c in right.containers}
+    assert set(bars_by_branch) == {"global", "local", "fusion"}
+    assert all(len(c.lines[0].get_xdata()) == 2 for c in bars_by_branch.values())
+    assert list(bars_by_branch["local"].lines[0].get_xdata()) == [-0.05, -0.05]
+    assert "paper: G -> L -> F" in right.get_xlabel()
+    assert any(list(line.get_xdata()) == [0, 0] for line in right.get_lines())  # the reference's line at 0
+    plt.close(fig)

@@ -146,3 +146,143 @@ def test_easy_and_hard_names_the_extremes():
 
     metrics = {"global": {"auc": {"Effusion": 1.0, "Nodule": 0.70, "Mass": 0.87, "Hernia": float("nan"), "Edema": 0.98}}}
     assert easy_and_hard(metrics, count=2) == "easiest for the global branch: Effusion 1.000, Edema 0.980; hardest: Nodule 0.700, Mass 0.870."
+
+
+def test_describe_stages_prints_the_profiles_recipe():
+    from agcnn_lab.notebook import describe_stages
+    from agcnn_lab.profiles import get_profile
+
+    cpu = get_profile("cpu")
+    lines = describe_stages(cpu).splitlines()
+    assert lines[0] == ("stage I (global): 3 epochs, batch 32, SGD lr 0.01 (no drop within its 3 epochs), "
+                        "momentum 0.9, weight decay 0.0001")
+    assert "divided by 10 after epoch 2" in lines[1] and lines[2].startswith("stage III (fusion): 1 epoch, batch 32")
+    assert lines[3] == "stage II starts the local branch from a copy of the trained global branch (training.local_from_global = True)"
+    changed = cpu.with_changes(**{"training.stages.global.lr": 0.05, "training.local_from_global": False})
+    text = describe_stages(changed)
+    assert "SGD lr 0.05" in text and "the backbone's ImageNet weights (training.local_from_global = False)" in text
+    gpu = describe_stages(get_profile("gpu"))
+    assert "50 epochs, batch 128, SGD lr 0.01 (divided by 10 after epoch 20)" in gpu
+
+
+def test_describe_attention_says_where_the_mask_is_thresholded():
+    from agcnn_lab.notebook import describe_attention
+    from agcnn_lab.profiles import get_profile
+
+    cpu = get_profile("cpu")
+    text = describe_attention(cpu, (8, 8))
+    assert text.startswith("heatmap max on a 8x8 grid of the 128-px global input (one cell = 16 px)")
+    assert "upsampled to the 128-px input (model.attention.upsample = True)" in text
+    assert text.endswith("the box is cut from the 512-px source (model.attention.crop_from = source) and resized to 128 px for the local branch")
+    on_grid = describe_attention(cpu.with_changes(**{"model.attention.upsample": False, "model.attention.crop_from": "input"}), (8, 8))
+    assert "thresholded on the 8x8 grid itself (model.attention.upsample = False), so a box edge falls every 16 px" in on_grid
+    assert "cut from the 128-px global input itself (model.attention.crop_from = input: no zoom)" in on_grid
+    whole = describe_attention(cpu.with_changes(**{"model.attention.crop_from": "whole"}), (8, 8))
+    assert whole.endswith("the local branch gets the whole film at 128 px, no box (model.attention.crop_from = whole: the control)")
+    assert "one cell = 32 px" in describe_attention(get_profile("gpu"), (7, 7))
+
+
+def test_hottest_cells_box_the_argmax_cell():
+    from agcnn_lab.notebook import hottest_cells
+
+    maps = torch.zeros(2, 4, 8)
+    maps[0, 1, 5] = 1.0
+    maps[1, 3, 0] = 0.5
+    maps[1, 0, 7] = 0.5  # a tie: the first in reading order wins
+    boxes = hottest_cells(maps, 64)
+    torch.testing.assert_close(boxes, torch.tensor([[40.0, 16.0, 48.0, 32.0], [56.0, 0.0, 64.0, 16.0]]))
+
+
+def _lesions(rows):
+    """Synthetic lesion_attention rows: (image, truth box, attention box, hottest cell), normalised."""
+    records = []
+    for image, truth, box, peak in rows:
+        records.append({"image": image, "label": "Nodule", "position": len(records), "x0": truth[0], "y0": truth[1],
+                        "x1": truth[2], "y1": truth[3], "box_x0": box[0], "box_y0": box[1], "box_x1": box[2], "box_y1": box[3],
+                        "peak_x0": peak[0], "peak_y0": peak[1], "peak_x1": peak[2], "peak_y1": peak[3]})
+    return pd.DataFrame(records)
+
+
+LEFT, RIGHT = (0.1, 0.4, 0.2, 0.5), (0.8, 0.4, 0.9, 0.5)  # small lesions, one in each lung
+BIG, SMALL_LEFT, MIDDLE = (0.0, 0.0, 1.0, 1.0), (0.05, 0.35, 0.3, 0.6), (0.35, 0.2, 0.65, 0.9)
+CELL_LEFT, CELL_MIDDLE = (0.1, 0.4, 0.2, 0.5), (0.45, 0.45, 0.55, 0.55)
+
+
+def test_pick_hits_and_misses_prefers_single_films_telling_misses_and_tight_hits():
+    from agcnn_lab.notebook import pick_hits_and_misses
+
+    lesions = _lesions([
+        ("a.png", LEFT, BIG, CELL_MIDDLE),            # hit, but by a box of the whole film
+        ("b.png", LEFT, SMALL_LEFT, CELL_LEFT),       # hit with a tight box
+        ("c.png", LEFT, MIDDLE, CELL_MIDDLE),         # miss: the heatmap looked away
+        ("d.png", LEFT, SMALL_LEFT, CELL_LEFT),       # a film with two lesions: one hit ...
+        ("d.png", RIGHT, SMALL_LEFT, CELL_LEFT),      # ... one miss (one box cannot hold both)
+        ("e.png", LEFT, MIDDLE, CELL_LEFT),           # miss with the hottest cell on the lesion
+        ("f.png", RIGHT, SMALL_LEFT, CELL_MIDDLE),    # miss, heatmap elsewhere
+    ])
+    picked = pick_hits_and_misses(lesions, k=2)
+    assert list(picked["kind"]) == ["hit", "hit", "miss", "miss"]
+    assert list(picked["image"]) == ["b.png", "a.png", "e.png", "c.png"]  # tight hit first; peak-on-lesion miss first
+    assert picked["single"].all() and picked["image"].is_unique
+    assert list(picked["hit"]) == [True, True, False, False] and list(picked["peak_hit"]) == [True, False, True, False]
+    # k = 1: one of each; k larger than there are films: every film at most once, the two-lesion film last.
+    assert list(pick_hits_and_misses(lesions, k=1)["image"]) == ["b.png", "e.png"]
+    many = pick_hits_and_misses(lesions, k=5)
+    assert many["image"].is_unique and set(many["image"]) == {"a.png", "b.png", "c.png", "d.png", "e.png", "f.png"}
+    assert pick_hits_and_misses(lesions, k=0).empty
+    with pytest.raises(ValueError, match="k must be >= 0"):
+        pick_hits_and_misses(lesions, k=-1)
+
+
+def test_pick_hits_and_misses_without_misses_or_hottest_cells():
+    from agcnn_lab.notebook import pick_hits_and_misses
+
+    lesions = _lesions([("a.png", LEFT, BIG, CELL_LEFT), ("b.png", RIGHT, BIG, CELL_LEFT)])
+    picked = pick_hits_and_misses(lesions, k=2)
+    assert list(picked["kind"]) == ["hit", "hit"]
+    plain = pick_hits_and_misses(lesions.drop(columns=["peak_x0", "peak_y0", "peak_x1", "peak_y1"]), k=2)
+    assert "peak_hit" not in plain and len(plain) == 2
+    # The lesion's centre on the box's edge counts as inside, as the pointing game counts it.
+    edge = _lesions([("a.png", (0.2, 0.4, 0.4, 0.6), (0.3, 0.3, 0.5, 0.7), CELL_LEFT)])
+    assert pick_hits_and_misses(edge, k=1)["kind"].tolist() == ["hit"]
+
+
+def test_hits_and_misses_note_counts_the_two_kinds_of_miss():
+    from agcnn_lab.notebook import hits_and_misses_note
+
+    lesions = _lesions([
+        ("b.png", LEFT, SMALL_LEFT, CELL_LEFT),
+        ("c.png", LEFT, MIDDLE, CELL_MIDDLE),
+        ("e.png", LEFT, MIDDLE, CELL_LEFT),
+        ("d.png", LEFT, SMALL_LEFT, CELL_LEFT),
+        ("d.png", RIGHT, SMALL_LEFT, CELL_LEFT),
+    ])
+    assert hits_and_misses_note(lesions, 0.7) == (
+        "at tau 0.7 the box holds the centre of 2 of the 5 lesions (40%) and misses 3; on the 3 films with a single "
+        "lesion it holds 33%. Of the 3 misses, 1 had the heatmap's hottest cell on the lesion (the box went to a larger "
+        "region above tau: the largest region wins, not the hottest) and 2 had it elsewhere (the heatmap itself looked away)."
+    )
+    assert hits_and_misses_note(lesions.iloc[:1], 0.5).endswith("and misses 0; on the 1 film with a single lesion it holds 100%.")
+
+
+def test_lesion_attention_scores_as_the_localisation_table(ci_run, ci_data, ci_profile):
+    """The boxes of lesion_attention are localisation_by_method's: the same pointing game."""
+    from agcnn_lab.evaluate.attention_maps import localisation_by_method
+    from agcnn_lab.figures.heatmaps import plot_heatmap_methods
+    from agcnn_lab.notebook import hit_and_miss_examples, lesion_attention, score_lesions
+
+    lesions = lesion_attention(ci_run.model, ci_data, ci_profile, "val", CPU, tau=ci_run.tau, batch_size=5)
+    table = localisation_by_method(ci_run.model, ci_data, ci_profile, "val", CPU, tau=ci_run.tau, methods=("max",))
+    scored = score_lesions(lesions)
+    assert len(scored) == table.loc["max", "lesions"] and scored["hit"].mean() == pytest.approx(table.loc["max", "hit"])
+    assert ((scored[["box_x0", "box_y0", "peak_x0", "peak_y0"]] >= -1e-6).all().all()
+            and (scored[["box_x1", "box_y1", "peak_x1", "peak_y1"]] <= 1 + 1e-6).all().all())
+
+    examples = hit_and_miss_examples(ci_run.model, ci_data, ci_profile, "val", CPU, tau=0.7, k=2)
+    picked, n = examples["picked"], len(examples["picked"])
+    assert 1 <= n <= 4 and examples["images"].shape[0] == n and examples["boxes"]["max"].shape == (n, 4)
+    assert [label.split(":")[0] for label in examples["row_labels"]] == [k.upper() for k in picked["kind"]]
+    for truth, image in zip(examples["truth"], picked["image"], strict=True):
+        assert len(truth) == (ci_data.boxes["image"] == image).sum()
+    fig = plot_heatmap_methods(examples["images"], examples["maps"], examples["truth"], examples["boxes"], examples["row_labels"])
+    assert len([ax for ax in fig.axes if ax.get_label() != "<colorbar>"]) == 2 * n

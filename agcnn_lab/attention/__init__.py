@@ -15,17 +15,27 @@ from .components import component_sizes, label_components, largest_component
 from .crop import crop, to_source_pixels
 from .guided_crop import CROP_FROM, AttentionCrop, AttentionResult, AttentionTrace
 from .heatmap import REDUCTIONS, heatmap, scale_per_image, upsample_heatmap
-from .trace import AttentionExplorer, ExplorerState, ExplorerView, readouts
+from .trace import (
+    STATISTICS,
+    AttentionExplorer,
+    ExplorerState,
+    ExplorerView,
+    SetReadout,
+    readouts,
+    set_readouts,
+)
 
 __all__ = [
     "CROP_FROM",
     "REDUCTIONS",
+    "STATISTICS",
     "AttentionCrop",
     "AttentionExplorer",
     "AttentionResult",
     "AttentionTrace",
     "ExplorerState",
     "ExplorerView",
+    "SetReadout",
     "attention_boxes",
     "component_sizes",
     "crop",
@@ -36,6 +46,7 @@ __all__ = [
     "readouts",
     "region_boxes",
     "scale_per_image",
+    "set_readouts",
     "threshold_mask",
     "to_source_pixels",
     "upsample_heatmap",

@@ -51,6 +51,14 @@ def method_heatmaps(model, images: torch.Tensor, targets: Sequence[int] | None =
     return maps
 
 
+def lesion_batches(dataset, lesions: pd.DataFrame, batch_size: int, device: torch.device):
+    """lesion_samples' lesions in batches: (their rows, their images on `device`, their frames)."""
+    for start in range(0, len(lesions), batch_size):
+        rows = lesions.iloc[start : start + batch_size]
+        samples = [dataset[int(i)] for i in rows["position"]]
+        yield rows, torch.stack([s.image for s in samples]).to(device), torch.stack([s.frame for s in samples])
+
+
 def lesion_samples(data, profile, part: str) -> tuple[object, pd.DataFrame]:
     """The evaluation dataset of `part` and its lesions: one row per ground-truth box, with the
     dataset position of its image (`position`) and the index of its class (`target`)."""
@@ -87,11 +95,7 @@ def localisation_by_method(
     batch_size = batch_size or profile.training.eval_batch_size
     boxes: dict[str, list[torch.Tensor]] = {m: [] for m in methods}
     windows = []
-    for start in range(0, len(lesions), batch_size):
-        rows = lesions.iloc[start : start + batch_size]
-        samples = [dataset[int(i)] for i in rows["position"]]
-        images = torch.stack([s.image for s in samples]).to(device)
-        frames = torch.stack([s.frame for s in samples])
+    for rows, images, frames in lesion_batches(dataset, lesions, batch_size, device):
         size = images.shape[-1]
         maps = method_heatmaps(model, images, rows["target"].tolist(), methods)
         for method, m in maps.items():

@@ -1,6 +1,8 @@
-"""The ablations at a glance: each variant's test mean AUC per branch, the paper's as ticks.
+"""The ablations at a glance: each variant's test mean AUC per branch, the paper's as ticks;
+with the paired differences, a second panel: each variant minus the reference row, 95% CIs.
 
     fig = plot_ablations(run_ablations(profile, data, base, device))
+    fig = plot_ablations(table, differences=ablation_differences(base, plan))
 """
 
 from __future__ import annotations
@@ -15,11 +17,20 @@ from .style import BRANCH_COLOURS
 BRANCHES = ("global", "local", "fusion")
 
 
-def plot_ablations(table: pd.DataFrame) -> Figure:
-    """Grouped horizontal bars (one group per variant); black ticks: the paper's value."""
+def plot_ablations(table: pd.DataFrame, differences: pd.DataFrame | None = None) -> Figure:
+    """Grouped horizontal bars (one group per variant); black ticks: the paper's value.
+
+    differences: ablations.paired_differences' table (rows (variant, branch); columns d, low,
+    high): drawn beside the bars as each variant's difference from the reference row, a dot
+    with its paired 95% interval per branch, and a line at 0 (the reference itself)."""
     rows = np.arange(len(table))
     height = 0.26
-    fig, ax = plt.subplots(figsize=(7.5, 0.75 * len(table) + 1.2), layout="constrained")
+    size = (7.5 + (4.0 if differences is not None else 0), 0.75 * len(table) + 1.2)
+    if differences is None:
+        fig, ax = plt.subplots(figsize=size, layout="constrained")
+    else:
+        fig, (ax, right) = plt.subplots(1, 2, figsize=size, layout="constrained", sharey=True,
+                                        gridspec_kw={"width_ratios": [7.5, 4.0]})
     for k, branch in enumerate(BRANCHES):
         y = rows + (k - 1) * height
         ax.barh(y, table[branch], height, color=BRANCH_COLOURS[branch], label=branch)
@@ -35,7 +46,31 @@ def plot_ablations(table: pd.DataFrame) -> Figure:
     ax.set_xlabel("test mean AUC over the 14 diseases")
     ax.grid(axis="x", alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
+    if differences is not None:
+        _plot_differences(right, table.index, differences, height)
     return fig
+
+
+def _plot_differences(ax, variants, differences: pd.DataFrame, height: float) -> None:
+    """Each variant's d (dot) and paired 95% interval (bar) per branch, on the bars' rows."""
+    reference = differences.attrs.get("reference")
+    for k, branch in enumerate(BRANCHES):
+        y, d, err = [], [], [[], []]
+        for row, variant in enumerate(variants):
+            if (variant, branch) not in differences.index or variant == reference:
+                continue
+            r = differences.loc[(variant, branch)]
+            y.append(row + (k - 1) * height)
+            d.append(r["d"])
+            err[0].append(r["d"] - r["low"])
+            err[1].append(r["high"] - r["d"])
+        if y:
+            ax.errorbar(d, y, xerr=err, fmt="o", ms=4, color=BRANCH_COLOURS[branch], capsize=2, lw=1.2, label=branch)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_title("each variant minus the reference row", fontsize=9)
+    ax.set_xlabel(f"minus {reference or 'the reference'}\n(paired 95% interval)", fontsize=8)
+    ax.grid(axis="x", alpha=0.3)
+    ax.tick_params(axis="y", left=False)
 
 
 def _setting(tau: float, crop_from: str) -> str:

@@ -2,6 +2,9 @@
 
     fig = draw_view(explorer.view(state))          # one image, five panels
     fig = plot_attention_grid([view1, view2, ...])  # one row per image
+
+The heatmap is drawn in the perceptual colormap of every figure (figures.style) with a colour
+bar naming its statistic; fonts are sized for the explorer's PNG at 80 dpi (8 pt is about 9 px).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from ..attention.trace import readouts
+from .heatmaps import TITLES
 from .style import ATTENTION_COLOUR, HEATMAP_CMAP, TRUTH_COLOUR
 
 PANELS = ("input + heatmap", "heatmap > tau", "largest region", "box on the source", "crop (local input)")
@@ -19,13 +23,21 @@ ABOVE = (1.0, 0.82, 0.12)  # a cell above tau (in the largest region, on the thi
 OTHER_REGION = (0.55, 0.55, 0.55)  # above tau, but not in the largest region
 BELOW = (0.13, 0.15, 0.2)  # at or below tau
 MAX_ANNOTATED = 12  # write the values of maps up to 12 x 12 cells (7 x 7 in the paper)
+FONT = {"title": 11, "label": 9.5, "box": 9, "cell": 8.5, "small_cell": 7}  # points, at 80 dpi
+
+
+def heatmap_label(view) -> str:
+    """What the heatmap's colour bar measures: the statistic (Grad-CAM: of which disease)."""
+    if view.target is not None:
+        return f"Grad-CAM of {view.target} (top score), [0, 1]"
+    return f"{TITLES.get(view.state.reduce, view.state.reduce)}, [0, 1]"
 
 
 def _box(ax, box, colour, lw=1.6, label=None):
     x0, y0, x1, y1 = box
     ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor=colour, lw=lw))
     if label:
-        ax.text(x0, y0 - 3, label, color=colour, fontsize=6.5, va="bottom")
+        ax.text(x0, y0 - 3, label, color=colour, fontsize=FONT["box"], va="bottom")
 
 
 def _grid(ax, shape, size, colour="#5a5f6b") -> None:
@@ -51,7 +63,7 @@ def draw_mask(ax, view) -> None:
     h, w = view.mask.shape
     _grid(ax, (h, w), size)
     if view.heatmap.shape == view.mask.shape and max(h, w) <= MAX_ANNOTATED:
-        font = 7 if max(h, w) <= 8 else 5.5
+        font = FONT["cell"] if max(h, w) <= 8 else FONT["small_cell"]
         for i in range(h):
             for j in range(w):
                 value = float(view.heatmap[i, j])
@@ -62,16 +74,17 @@ def draw_mask(ax, view) -> None:
                     ha="center", va="center", fontsize=font,
                     color="black" if view.mask[i, j] else "#c8ccd4",
                 )
-    ax.set_xlabel(f"{int(view.mask.sum())} of {view.mask.size} cells > tau {view.state.tau:.2f}", fontsize=7)
+    ax.set_xlabel(f"{int(view.mask.sum())} of {view.mask.size} cells > tau {view.state.tau:.2f}", fontsize=FONT["label"])
 
 
-def draw_row(axes, view) -> None:
-    """Fill five axes with the steps of one ExplorerView."""
+def draw_row(axes, view):
+    """Fill five axes with the steps of one ExplorerView; returns the heatmap's image (for a
+    colour bar)."""
     size = view.image.shape[0]
     extent = (0, size, size, 0)
     ax = axes[0]
     ax.imshow(view.image, cmap="gray", vmin=0, vmax=1)
-    ax.imshow(view.heatmap, cmap=HEATMAP_CMAP, alpha=0.5, extent=extent, interpolation="bilinear", vmin=0, vmax=1)
+    shown = ax.imshow(view.heatmap, cmap=HEATMAP_CMAP, alpha=0.5, extent=extent, interpolation="bilinear", vmin=0, vmax=1)
     for _label, box in view.truth_input:
         _box(ax, box, TRUTH_COLOUR, 1.0)
     draw_mask(axes[1], view)
@@ -93,16 +106,29 @@ def draw_row(axes, view) -> None:
     for ax in axes:
         ax.set_xticks([])
         ax.set_yticks([])
+    return shown
+
+
+def _colour_bar(fig, shown, axes, label: str, location: str = "right") -> None:
+    """The heatmap's scale beside its panel(s): 0 to 1, as every heatmap is scaled per image."""
+    bar = fig.colorbar(shown, ax=axes, shrink=0.85, pad=0.02, aspect=15, location=location)
+    bar.set_label(label, fontsize=FONT["label"])
+    bar.ax.tick_params(labelsize=FONT["label"])
 
 
 def draw_view(view) -> Figure:
-    """One image: the five steps side by side, with the readouts as the title."""
-    fig, axes = plt.subplots(1, 5, figsize=(13, 3.1), layout="constrained", dpi=80)
-    draw_row(axes, view)
+    """One image: the five steps side by side, with the readouts as the title (wrapped) and a
+    colour bar on the heatmap panel."""
+    import textwrap
+
+    fig, axes = plt.subplots(1, 5, figsize=(12.5, 3.9), layout="constrained", dpi=80)
+    shown = draw_row(axes, view)
+    _colour_bar(fig, shown, axes[0], heatmap_label(view))
     for ax, title in zip(axes, PANELS, strict=True):
-        ax.set_title(title, fontsize=9)
+        ax.set_title(title, fontsize=FONT["title"])
     text = readouts(view)
-    fig.suptitle(f"{text['image']} | tau {view.state.tau:.2f}, {view.state.reduce} | {text['area']} | {text['zoom']} | {text['truth']}", fontsize=9)
+    title = f"{text['image']} | tau {view.state.tau:.2f}, {view.state.reduce} | {text['area']} | {text['zoom']} | {text['truth']}"
+    fig.suptitle(textwrap.fill(title, 135), fontsize=FONT["title"])
     return fig
 
 
@@ -111,12 +137,16 @@ def plot_attention_grid(views) -> Figure:
     (first panel) and the box's area and verdicts (fourth panel), wrapped to the panel's width."""
     import textwrap
 
-    fig, axes = plt.subplots(len(views), 5, figsize=(12, 2.75 * len(views)), layout="constrained", squeeze=False, dpi=80)
+    fig, axes = plt.subplots(len(views), 5, figsize=(13, 2.9 * len(views)), layout="constrained", squeeze=False, dpi=80)
     for row, view in zip(axes, views, strict=True):
-        draw_row(row, view)
+        shown = draw_row(row, view)
         text = readouts(view)
-        row[0].set_xlabel(textwrap.fill(f"{view.name}: {', '.join(view.labels) or 'No Finding'}", 42), fontsize=7)
-        row[3].set_xlabel(textwrap.fill(f"{text['area']}; {text['truth']}", 42), fontsize=7)
+        row[0].set_xlabel(textwrap.fill(f"{view.name}: {', '.join(view.labels) or 'No Finding'}", 30), fontsize=FONT["label"])
+        row[3].set_xlabel(textwrap.fill(f"{text['area']}; {text['truth']}", 40), fontsize=FONT["label"])
+    # One bar for the column: every heatmap is scaled to [0, 1]; named when they share a statistic.
+    labels = {heatmap_label(view) for view in views}
+    # On the left: the column's own labels (name, findings) run under it on the right side.
+    _colour_bar(fig, shown, axes[:, 0], labels.pop() if len(labels) == 1 else "heatmap, scaled to [0, 1] per image", "left")
     for ax, title in zip(axes[0], PANELS, strict=True):
-        ax.set_title(title, fontsize=9)
+        ax.set_title(title, fontsize=FONT["title"])
     return fig

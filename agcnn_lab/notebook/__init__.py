@@ -1,9 +1,10 @@
-"""What the notebooks share, in one namespace: the series' run folder and helpers (series) and
-the exercises' self-checks (exercises).
+"""What the notebooks share, in one namespace: the series' run folder and helpers (series), the
+exercises' self-checks (exercises) and the conceptual quizzes (quiz).
 
     from agcnn_lab.notebook import describe_profile, series_dir, check_box, EXAMPLE_HEATMAP
     print(describe_profile(profile))
     check_box((64, 32, 160, 128))          # prints "Correct: ..." or what is off
+    show_quiz("one_box"); check_quiz("one_box", [4, None, None])   # the conceptual quizzes (quiz)
 
 The notebooks import from here only, as d2l's notebooks import from d2l, so a helper can move
 between the two modules without touching a notebook.
@@ -33,19 +34,29 @@ from .exercises import (
     leaked_test_images,
     top_pair,
 )
+from .quiz import QUIZZES, Question, check_quiz, quiz_topics, show_quiz
 from .series import (
     CHESTMNIST_HINT,
     NIH_HINT,
     RealData,
     convergence_note,
+    describe_attention,
     describe_profile,
+    describe_stages,
     easy_and_hard,
     environment,
+    feature_grid,
     find_real_data,
+    hit_and_miss_examples,
+    hits_and_misses_note,
+    hottest_cells,
+    lesion_attention,
     on_gpu,
+    pick_hits_and_misses,
     predict_split,
     recipe_hours,
     recipe_readiness,
+    score_lesions,
     series_dir,
     torchrun_command,
     train_recipe,
@@ -61,6 +72,8 @@ __all__ = [
     "EXAMPLE_INPUT",
     "EXAMPLE_TAU",
     "NIH_HINT",
+    "QUIZZES",
+    "Question",
     "RealData",
     "check_auc_by_hand",
     "check_box",
@@ -68,24 +81,36 @@ __all__ = [
     "check_gain",
     "check_heatmap_cell",
     "check_leaked_images",
+    "check_quiz",
     "check_steps_per_epoch",
     "check_tau",
     "check_top_pair",
     "check_zoom",
     "convergence_note",
+    "describe_attention",
     "describe_profile",
+    "describe_stages",
     "easy_and_hard",
     "environment",
     "example_box",
     "example_heatmap_value",
+    "feature_grid",
     "find_real_data",
+    "hit_and_miss_examples",
+    "hits_and_misses_note",
+    "hottest_cells",
     "leaked_patients",
     "leaked_test_images",
+    "lesion_attention",
     "on_gpu",
+    "pick_hits_and_misses",
     "predict_split",
+    "quiz_topics",
     "recipe_hours",
     "recipe_readiness",
+    "score_lesions",
     "series_dir",
+    "show_quiz",
     "torchrun_command",
     "train_recipe",
     "top_pair",

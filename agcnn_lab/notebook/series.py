@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from ..config import Profile
@@ -24,7 +25,11 @@ from ..paper import RECIPE
 from ..paths import runs_dir
 from ..train.predict import predict_split
 
-__all__ = ["describe_profile", "environment", "predict_split", "series_dir"]
+__all__ = [
+    "describe_attention", "describe_profile", "describe_stages", "environment", "feature_grid", "hit_and_miss_examples",
+    "hits_and_misses_note", "hottest_cells", "lesion_attention", "pick_hits_and_misses", "predict_split", "score_lesions",
+    "series_dir",
+]
 
 
 def series_dir(profile: Profile) -> Path:
@@ -158,3 +163,206 @@ def recipe_readiness(device: torch.device, found: RealData) -> tuple[bool, str]:
     if found.kind is None:
         missing.append("no real data on disk")
     return False, "Not training: " + " and ".join(missing) + ". The cells that need them are skipped; everything else ran."
+
+
+# --- what the notebooks print about the profile, from the profile -----------------------------
+
+STAGE_NAMES = {"global": "stage I (global)", "local": "stage II (local)", "fusion": "stage III (fusion)"}
+
+
+def describe_stages(profile: Profile) -> str:
+    """One line per stage of `profile`: epochs, batch, SGD's learning rate and when it drops, and
+    where stage II starts the local branch from (printed by notebook 01 rather than written)."""
+    lines = []
+    for stage, title in STAGE_NAMES.items():
+        s = profile.training.stage(stage)
+        drop = (f"divided by 10 after epoch {s.lr_drop_epoch}" if s.lr_drop_epoch < s.epochs
+                else f"no drop within its {s.epochs} epoch{'s' if s.epochs != 1 else ''}")
+        lines.append(f"{title}: {s.epochs} epoch{'s' if s.epochs != 1 else ''}, batch {s.batch_size}, SGD lr {s.lr:g} "
+                     f"({drop}), momentum {s.momentum:g}, weight decay {s.weight_decay:g}")
+    model = profile.model
+    start = ("a copy of the trained global branch (training.local_from_global = True)" if profile.training.local_from_global
+             else f"the backbone's {'ImageNet weights' if model.pretrained else 'random initialisation'} "
+                  "(training.local_from_global = False)")
+    lines.append(f"stage II starts the local branch from {start}")
+    return "\n".join(lines)
+
+
+def describe_attention(profile: Profile, grid: tuple[int, int]) -> str:
+    """Where the mask is thresholded and what a feature cell covers, for a heatmap of `grid`
+    (h, w) cells on the profile's global input: a sentence for notebooks 02 and 03."""
+    attention, size = profile.model.attention, profile.data.geometry.crop
+    h, w = grid
+    cell = f"{size / w:g} px" if h == w else f"{size / w:g} x {size / h:g} px"
+    where = (f"the mask is thresholded on the heatmap upsampled to the {size}-px input (model.attention.upsample = True), "
+             "so a box edge can fall on any pixel" if attention.upsample else
+             f"the mask is thresholded on the {h}x{w} grid itself (model.attention.upsample = False), so a box edge "
+             f"falls every {cell}")
+    crop, source = attention.crop_size or size, str(attention.crop_from)
+    cut = {
+        "source": f"the box is cut from the {profile.data.cache_size}-px source (model.attention.crop_from = source) "
+                  f"and resized to {crop} px for the local branch",
+        "input": f"the box is cut from the {size}-px global input itself (model.attention.crop_from = input: no zoom) "
+                 f"and resized to {crop} px for the local branch",
+        "whole": f"the local branch gets the whole film at {crop} px, no box (model.attention.crop_from = whole: the control)",
+    }[source]
+    return f"heatmap {attention.reduce} on a {h}x{w} grid of the {size}-px global input (one cell = {cell}); {where}; {cut}"
+
+
+def feature_grid(model, profile: Profile) -> tuple[int, int]:
+    """(h, w) of the global branch's last feature maps for the profile's global input."""
+    size = profile.data.geometry.crop
+    device = next(model.parameters()).device
+    model.eval()
+    with torch.no_grad():
+        features = model.global_branch(torch.zeros(1, 1, size, size, device=device)).features
+    return tuple(int(v) for v in features.shape[-2:])
+
+
+# --- 02: hits and misses of the attention box ------------------------------------------------
+
+TRUTH = ["x0", "y0", "x1", "y1"]
+BOX = ["box_x0", "box_y0", "box_x1", "box_y1"]
+PEAK = ["peak_x0", "peak_y0", "peak_x1", "peak_y1"]
+
+
+def lesion_attention(model, data, profile: Profile, part: str, device: torch.device, tau: float,
+                     reduce: str | None = None, batch_size: int | None = None):
+    """One row per ground-truth lesion of `part`: image, label, position (in the evaluation
+    dataset), its box (x0..y1) and, in the same frame (normalised source coordinates), the
+    attention box AttentionCrop cuts at `tau` (box_x0..box_y1, thresholded as the profile says:
+    upsampled or on the grid) and the heatmap's hottest cell (peak_x0..peak_y1). The boxes are
+    those evaluate.attention_maps.localisation_by_method scores."""
+    import pandas as pd
+
+    from ..attention import AttentionCrop
+    from ..data.geometry import input_boxes_to_source
+    from ..evaluate.attention_maps import lesion_batches, lesion_samples, method_heatmaps
+
+    reduce = reduce or profile.model.attention.reduce
+    upsample = profile.model.attention.upsample
+    dataset, lesions = lesion_samples(data, profile, part)
+    batch_size = batch_size or profile.training.eval_batch_size
+    boxes, peaks = [], []
+    for rows, images, frames in lesion_batches(dataset, lesions, batch_size, device):
+        size = images.shape[-1]
+        maps = method_heatmaps(model, images, rows["target"].tolist(), (reduce,))[reduce].float().cpu()
+        found = AttentionCrop(tau=tau, upsample=upsample).boxes(maps, size)
+        boxes.append(input_boxes_to_source(found, frames, size))
+        peaks.append(input_boxes_to_source(hottest_cells(maps, size), frames, size))
+    return pd.concat(
+        [lesions[["image", "label", "position", *TRUTH]].reset_index(drop=True),
+         pd.DataFrame(torch.cat(boxes).numpy(), columns=BOX), pd.DataFrame(torch.cat(peaks).numpy(), columns=PEAK)],
+        axis=1,
+    )
+
+
+def hottest_cells(maps: torch.Tensor, image_size: int) -> torch.Tensor:
+    """(B, h, w) heatmaps -> (B, 4) the pixel box (x0, y0, x1, y1) of each map's hottest cell
+    on an `image_size` input (the first one on ties)."""
+    batch, h, w = maps.shape
+    flat = maps.reshape(batch, -1).argmax(dim=1)
+    row, col = flat // w, flat % w
+    cell_w, cell_h = image_size / w, image_size / h
+    return torch.stack([col * cell_w, row * cell_h, (col + 1) * cell_w, (row + 1) * cell_h], dim=1).float()
+
+
+def score_lesions(lesions):
+    """A lesion_attention table with, per lesion: hit (its centre lies in the attention box, the
+    pointing game), peak_hit (its centre lies in the hottest cell) and single (alone on its film)."""
+    from ..attention.boxes import pointing_hits
+    from ..evaluate.localisation import single_lesion
+
+    truth = lesions[TRUTH].to_numpy(dtype=float)
+    scored = lesions.assign(hit=pointing_hits(lesions[BOX].to_numpy(dtype=float), truth),
+                            single=single_lesion(lesions["image"]))
+    if set(PEAK) <= set(lesions.columns):
+        scored = scored.assign(peak_hit=pointing_hits(lesions[PEAK].to_numpy(dtype=float), truth))
+    return scored
+
+
+def pick_hits_and_misses(lesions, k: int = 2):
+    """Up to `k` hits and `k` misses (a miss: the lesion's centre lies outside the attention box)
+    from a table of lesions with their attention boxes (lesion_attention's; the hottest cells
+    optional), one lesion per film and no film in both groups. Films with a single lesion come
+    first (there a miss is the heatmap's, not the one box's); among the misses, those whose
+    hottest cell lies on the lesion come first (the box went to a larger region elsewhere);
+    among the hits, the smallest boxes (a hit by a box of the whole film shows nothing).
+    Returns the chosen rows, scored (score_lesions) and with `kind` "hit" or "miss", hits first."""
+    if k < 0:
+        raise ValueError(f"k must be >= 0, got {k}")
+    scored = score_lesions(lesions.reset_index(drop=True))
+    chosen, used = {"hit": [], "miss": []}, set()
+    # Misses first: they are the rarer kind, so they get the first pick of the films.
+    area = (scored["box_x1"] - scored["box_x0"]) * (scored["box_y1"] - scored["box_y0"])
+    for kind, keep in (("miss", ~scored["hit"]), ("hit", scored["hit"])):
+        if kind == "miss":
+            keys, ascending = (["single", "peak_hit"], [False, False]) if "peak_hit" in scored else (["single"], [False])
+        else:
+            keys, ascending = ["single", "area_"], [False, True]
+        pool = scored[keep].assign(area_=area[keep]).sort_values(keys, ascending=ascending, kind="stable")  # ties: table order
+        for position, row in pool.iterrows():
+            if len(chosen[kind]) >= k:
+                break
+            if row["image"] not in used:
+                used.add(row["image"])
+                chosen[kind].append(position)
+    picked = scored.loc[chosen["hit"] + chosen["miss"]].assign(kind=["hit"] * len(chosen["hit"]) + ["miss"] * len(chosen["miss"]))
+    return picked.reset_index(drop=True)
+
+
+def hits_and_misses_note(lesions, tau: float) -> str:
+    """A sentence on a lesion_attention table at `tau`: how many lesions the box holds, how many
+    it misses, and how many misses had the heatmap's hottest cell on the lesion."""
+    scored = score_lesions(lesions)
+    total, hits = len(scored), int(scored["hit"].sum())
+    misses = scored[~scored["hit"]]
+    single = scored[scored["single"]]
+    text = (f"at tau {tau:g} the box holds the centre of {hits} of the {total} lesions ({hits / max(total, 1):.0%}) "
+            f"and misses {len(misses)}")
+    if len(single):
+        films = "film" if len(single) == 1 else "films"
+        text += f"; on the {len(single)} {films} with a single lesion it holds {single['hit'].mean():.0%}"
+    if "peak_hit" in scored and len(misses):
+        on = int(misses["peak_hit"].sum())
+        text += (f". Of the {len(misses)} misses, {on} had the heatmap's hottest cell on the lesion (the box went to a "
+                 f"larger region above tau: the largest region wins, not the hottest) and {len(misses) - on} had it "
+                 "elsewhere (the heatmap itself looked away)")
+    return text + "."
+
+
+def hit_and_miss_examples(model, data, profile: Profile, part: str, device: torch.device, tau: float,
+                          k: int = 2, reduce: str | None = None) -> dict:
+    """k hits and k misses of the attention box on `part` (pick_hits_and_misses over
+    lesion_attention), ready for figures.heatmaps.plot_heatmap_methods: images, maps {reduce:
+    (N, h, w)}, truth (per film, [(label, box in input pixels)]), boxes {reduce: (N, 4) input
+    pixels}, row_labels; plus `picked` (the chosen lesions) and `lesions` (every lesion of
+    `part`, for hits_and_misses_note)."""
+    from ..attention import AttentionCrop
+    from ..data.geometry import source_boxes_to_input
+    from ..evaluate.attention_maps import lesion_samples, method_heatmaps
+
+    reduce = reduce or profile.model.attention.reduce
+    lesions = lesion_attention(model, data, profile, part, device, tau, reduce)
+    picked = pick_hits_and_misses(lesions, k)
+    dataset, everything = lesion_samples(data, profile, part)
+    samples = [dataset[int(p)] for p in picked["position"]]
+    empty = {"images": np.zeros((0, 1, 1)), "maps": {reduce: np.zeros((0, 1, 1))}, "truth": [],
+             "boxes": {reduce: np.zeros((0, 4))}, "row_labels": [], "picked": picked, "lesions": lesions}
+    if not samples:
+        return empty
+    images = torch.stack([s.image for s in samples]).to(device)
+    frames = torch.stack([s.frame for s in samples])
+    size = images.shape[-1]
+    maps = method_heatmaps(model, images, None, (reduce,))[reduce].float().cpu()
+    boxes = AttentionCrop(tau=tau, upsample=profile.model.attention.upsample).boxes(maps, size)
+    truth = []
+    for row, frame in zip(picked.itertuples(), frames, strict=True):
+        on_film = everything[everything["image"] == row.image]
+        normalised = torch.tensor(on_film[TRUTH].to_numpy(), dtype=torch.float64)
+        in_input = source_boxes_to_input(normalised, frame.double().expand(len(on_film), 5), size).numpy()
+        truth.append(list(zip(on_film["label"], in_input, strict=True)))
+    labels = [f"{row.kind.upper()}: {row.image}\n{row.label}" + (" (peak on it)" if row.kind == "miss" and getattr(row, "peak_hit", False) else "")
+              for row in picked.itertuples()]
+    return {"images": images[:, 0].cpu().numpy(), "maps": {reduce: maps.numpy()}, "truth": truth,
+            "boxes": {reduce: boxes.numpy()}, "row_labels": labels, "picked": picked, "lesions": lesions}

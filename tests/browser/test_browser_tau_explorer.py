@@ -3,10 +3,12 @@
 nbval never renders a widget and never moves a slider; this test does. It starts JupyterLab
 from the project's environment (the same `jupyter lab` as `make lab`, with the same widget
 extension), opens notebooks/03_crop_threshold.ipynb in Debian's chromium driven by Playwright,
-runs all cells under the ci profile, then moves the tau slider with the keyboard (twice) and
-picks another image. After every change it checks that what the page shows -- the readouts and
-the five-panel figure, crop included -- is what `AttentionExplorer.view` and `readouts` give in
-this process for the same model and the same controls. Screenshots: build/browser/.
+runs all cells under the ci profile, then moves the tau slider with the keyboard (twice), picks
+another image, presses "next", filters the picker by a finding and presses "reset to chosen tau".
+After every change it checks that what the page shows -- the readouts of the image and of the
+set, the chosen-tau marker and the five-panel figure, crop included -- is what
+`AttentionExplorer.view`, `readouts`, `ExplorerSweep.set_readout` and `chosen_text` give in this process for
+the same model and the same controls. Screenshots: build/browser/.
 
 The notebook served is a copy in a temporary folder, stripped of its outputs: JupyterLab saves
 the notebooks it opens (autosave, checkpoints, the widget state), and another hand may be
@@ -343,6 +345,8 @@ def expected(lab):
 @dataclass
 class Expected:
     texts: dict[str, str]  # key -> what the readout must read ("area: box area 6.2% of the image")
+    set_texts: dict[str, str]  # key -> what the set-level readout must read ("all films, hit: ...")
+    marker: str  # what the chosen-tau marker must read
     png: np.ndarray  # (H, W, 3) the figure as the library draws it
     panels: list[tuple[int, int, int, int]]  # the five panels in the figure's pixels: left, top, right, bottom
     crop: np.ndarray  # the view's crop itself
@@ -363,7 +367,10 @@ def _expect(explorer, state) -> Expected:
     import matplotlib.pyplot as plt
 
     from agcnn_lab.attention import readouts
+    from agcnn_lab.attention.trace import set_readouts
+    from agcnn_lab.evaluate.explorer_sweep import ExplorerSweep
     from agcnn_lab.figures.attention import draw_view
+    from agcnn_lab.widgets.tau_explorer import chosen_text
 
     view = explorer.view(state)
     fig = draw_view(view)
@@ -376,7 +383,10 @@ def _expect(explorer, state) -> Expected:
         panels.append((int(x0) + 2, int(height - y1) + 2, int(x1) - 2, int(height - y0) - 2))  # inside the frame
     plt.close(fig)
     texts = {key: f"{key}: {text}" for key, text in readouts(view).items()}
-    return Expected(texts, _decode(buffer.getvalue()), panels, view.crop)
+    summary = set_readouts(ExplorerSweep(explorer).set_readout(state.tau, state.reduce))
+    set_texts = {key: f"all films, {key}: {text}" for key, text in summary.items()}
+    marker = " ".join(re.sub(r"<[^>]+>", "", chosen_text(explorer, state.tau)).split())
+    return Expected(texts, set_texts, marker, _decode(buffer.getvalue()), panels, view.crop)
 
 
 def _region(image: np.ndarray, box) -> np.ndarray:
@@ -487,16 +497,27 @@ def _figure(page) -> tuple[str, bytes]:
     return shown["src"], base64.b64decode(shown["png"])
 
 
-def _readouts(page) -> dict[str, str]:
-    """The text of each readout (agcnn-readout-<key>), as the page shows it."""
-    from agcnn_lab.widgets.tau_explorer import READOUTS
+def _readouts(page, prefix: str = "agcnn-readout-") -> dict[str, str]:
+    """The text of each readout (agcnn-readout-<key>; with prefix agcnn-readout-set-, the
+    set-level ones), as the page shows it."""
+    from agcnn_lab.widgets.tau_explorer import READOUTS, SET_READOUTS
 
     texts = page.evaluate(
-        """keys => Object.fromEntries(keys.map(k =>
-            [k, document.querySelector('.agcnn-readout-' + k + ' .widget-html-content')?.textContent ?? null]))""",
-        list(READOUTS),
+        """([prefix, keys]) => Object.fromEntries(keys.map(k =>
+            [k, document.querySelector('.' + prefix + k + ' .widget-html-content')?.textContent ?? null]))""",
+        [prefix, list(SET_READOUTS if prefix.endswith("set-") else READOUTS)],
     )
     return {key: " ".join(text.split()) if text is not None else None for key, text in texts.items()}
+
+
+def _marker(page) -> str:
+    return _plain(page.locator(".agcnn-chosen-tau .widget-html-content").inner_text())
+
+
+def _plain(text: str) -> str:
+    """Page text with its runs of whitespace as one space: ipywidgets writes the spaces of a
+    dropdown's option labels as no-break spaces (str.split counts them as whitespace)."""
+    return " ".join(text.split())
 
 
 def _assert_no_widget_error(page, console: list[str]) -> None:
@@ -545,10 +566,13 @@ class Shown:
         want = _expect(self.explorer, state)
         tau_text = page.locator(".agcnn-tau .widget-readout").inner_text().strip()
         assert tau_text == f"{state.tau:.2f}", f"the slider reads {tau_text}, expected {state.tau:.2f}"
-        image_text = page.locator(".agcnn-image select").evaluate("s => s.options[s.selectedIndex].text")
-        assert image_text == self.explorer.names()[state.image]
+        image_text = _plain(page.locator(".agcnn-image select").evaluate("s => s.options[s.selectedIndex].text"))
+        assert image_text == self.explorer.describe(state.image)
         shown = _readouts(page)
         assert shown == want.texts, f"readouts for {state}:\n shown    {shown}\n expected {want.texts}"
+        shown_set = _readouts(page, "agcnn-readout-set-")
+        assert shown_set == want.set_texts, f"set readouts for {state}:\n shown    {shown_set}\n expected {want.set_texts}"
+        assert _marker(page) == want.marker
         # The figure is the library's drawing of this state ...
         _assert_is_drawing(shown_png, want, state)
         # ... and its crop panel changed exactly when the library's crop changed.
@@ -629,7 +653,13 @@ def _drive(page, lab, console, expected, committed, cells) -> None:
     from dataclasses import replace
 
     from agcnn_lab.attention import ExplorerState
-    from agcnn_lab.widgets.tau_explorer import READOUTS, TAU_STEPS, tau_explorer
+    from agcnn_lab.widgets.tau_explorer import (
+        READOUTS,
+        SET_READOUTS,
+        TAU_STEPS,
+        nearest_step,
+        tau_explorer,
+    )
 
     _open_and_run_all(page, lab, cells)
     page.screenshot(path=str(SHOTS / "00-notebook-after-run-all.png"))
@@ -642,15 +672,18 @@ def _drive(page, lab, console, expected, committed, cells) -> None:
         widget_output = next((t for t in outputs if "VBox" in t or "widget" in t.lower()), "")
         pytest.fail(f"the tau explorer did not render (no .agcnn-tau slider); the cell shows: {widget_output[:500]!r}")
     _assert_no_widget_error(page, console)
-    for part in (".agcnn-image select", ".agcnn-reduce select", ".agcnn-figure", *(f".agcnn-readout-{k}" for k in READOUTS)):
+    parts = (".agcnn-image select", ".agcnn-reduce select", ".agcnn-filter select", ".agcnn-figure", ".agcnn-chosen-tau",
+             ".agcnn-reset", ".agcnn-previous", ".agcnn-next", ".agcnn-random",
+             *(f".agcnn-readout-{k}" for k in READOUTS), *(f".agcnn-readout-set-{k}" for k in SET_READOUTS))
+    for part in parts:
         assert page.locator(part).count() == 1, f"{part} is missing from the rendered widget"
 
     # The library's widget for the notebook's own model: its picker and its opening state.
     explorer = expected()
     built = tau_explorer(explorer)
     picker = [index for _, index in built.controls["image"].options]
-    names = page.locator(".agcnn-image select option").all_inner_texts()
-    assert names == [explorer.names()[i] for i in picker], "the image picker does not list the library's images in its order"
+    names = [_plain(t) for t in page.locator(".agcnn-image select option").all_inner_texts()]
+    assert names == [explorer.describe(i) for i in picker], "the image picker does not list the library's images in its order"
     c = built.controls
     state = ExplorerState(c["image"].value, round(float(c["tau"].value), 4), c["reduce"].value)
     shown = Shown(page, explorer)
@@ -668,12 +701,51 @@ def _drive(page, lab, console, expected, committed, cells) -> None:
     others = [i for i in picker if i != state.image]
     image = next((i for i in others if _boxed(explorer, replace(state, image=i)) != _boxed(explorer, state)), others[0])
     state = replace(state, image=image)
-    page.locator(".agcnn-image select").select_option(label=explorer.names()[image])
+    page.locator(".agcnn-image select").select_option(label=explorer.describe(image))
     at_image = shown.check(state, f"04-image-{Path(explorer.names()[image]).stem}.png")
     assert at_image["image"] != at_tau2["image"]
 
+    # "next": the picker's following image (wrapping at its end).
+    state = replace(state, image=picker[(picker.index(state.image) + 1) % len(picker)])
+    page.locator(".agcnn-next").click()
+    shown.check(state, "05-next.png")
+
+    # A filter by finding that leaves out the image shown: the picker keeps that finding's
+    # images (the library's), and the first of them is shown.
+    finding, kept = next((f, k) for f, k in _filters(explorer, picker) if state.image not in k)
+    page.locator(".agcnn-filter select").select_option(value=_option_value(page, ".agcnn-filter select", finding))
+    state = replace(state, image=kept[0])
+    shown.check(state, "06-filter.png")
+    names = [_plain(t) for t in page.locator(".agcnn-image select option").all_inner_texts()]
+    assert names == [explorer.describe(i) for i in kept], f"the filter {finding!r} does not leave the library's images"
+
+    # Back to the chosen tau (the model's), which the widget opened on.
+    if state.tau != nearest_step(explorer.chosen_tau):
+        state = replace(state, tau=nearest_step(explorer.chosen_tau))
+        page.locator(".agcnn-reset").click()
+        shown.check(state, "07-reset.png")
+
     _assert_no_widget_error(page, console)
-    page.screenshot(path=str(SHOTS / "05-notebook-at-the-end.png"))
+    page.screenshot(path=str(SHOTS / "08-notebook-at-the-end.png"))
+
+
+def _filters(explorer, picker):
+    """(finding, the picker's images with it) for each filter the widget offers but All."""
+    from agcnn_lab.attention.trace import ALL
+    from agcnn_lab.widgets.tau_explorer import finding_options
+
+    for _, finding in finding_options(explorer, picker):
+        if finding != ALL:
+            yield finding, explorer.with_finding(finding, picker)
+
+
+def _option_value(page, select: str, finding: str) -> str:
+    """The DOM value of the option that names `finding` (ipywidgets numbers its options)."""
+    from agcnn_lab.data.classes import NO_FINDING
+
+    label = "No finding" if finding == NO_FINDING else finding
+    options = page.locator(f"{select} option").evaluate_all("os => os.map(o => [o.value, o.textContent])")
+    return next(value for value, text in options if re.fullmatch(rf"{re.escape(label)} \(\d+\)", _plain(text)))
 
 
 def _boxed(explorer, state) -> tuple[str, str]:

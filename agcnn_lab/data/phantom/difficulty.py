@@ -74,6 +74,9 @@ class Difficulty:
     edema_strength: Range = (0.25, 0.45)
     emphysema_strength: Range = (0.5, 0.9)
     fibrosis_strength: Range = (0.25, 0.45)
+    # v3: fibrosis as a fine net of thin lines this many px apart at 512 (0, 0: v2's coarse
+    # net and haze). Finer than the global view's pixels, it reads there as a faint haze.
+    fibrosis_line_period: Range = (0.0, 0.0)
     # Look-alikes: never labelled, never boxed; each kind is on a film with its probability.
     # Their size and density overlap the nodule's (integrated density, contrast x area, matched
     # more than the peak), so that only the margin tells them apart, and only at 512 px.
@@ -88,6 +91,10 @@ class Difficulty:
     end_on_vessel_contrast: Range = (0.45, 0.7)
     skin_fold_probability: float = 0.3  # a skin fold: a pneumothorax-like edge, with lung markings
     skin_fold_line_contrast: Range = (0.45, 0.70)
+    # v3: overlying soft tissue (breasts, pectoral muscles) or a poor inspiration: the haze a
+    # fine fibrotic net averages into at 128 px, without its lines (the look-alike of v3's
+    # Fibrosis). Drawn only when fibrosis_line_period is set.
+    soft_tissue_haze_probability: float = 0.0
     # Fine vessel twigs out to the lateral lung, so that a rim with and without markings
     # (pneumothorax vs skin fold) differs at 512 px; 0 draws none (v1).
     peripheral_vessels: float = 1.0
@@ -125,20 +132,34 @@ class Difficulty:
             raise ValueError(f"Difficulty.effusion_height is a fraction of the lung <= 0.6, got {self.effusion_height!r}")
 
     def to_dict(self) -> dict:
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+        """The settings as JSON-ready values. A field added after v2 is left out while it is
+        off, so a v2 set's manifest reads as it always did (and its folder stays valid)."""
+        values = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+        return {k: v for k, v in values.items() if not (k in ADDED_AFTER_V2 and _off(v, ADDED_AFTER_V2[k]))}
 
     @classmethod
     def from_dict(cls, values: dict) -> Difficulty:
+        """The inverse of to_dict: a field added after v2 and missing is off (not its default)."""
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
             raise ValueError(f"unknown Difficulty setting(s): {', '.join(unknown)}")
+        values = {**ADDED_AFTER_V2, **values}
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
 
 
 # Fields that are probabilities, checked to lie in [0, 1].
 PROBABILITIES = ("border_probability", "marker_probability", "nodule_notch_probability", "granuloma_probability",
-                 "nipple_probability", "end_on_vessel_probability", "skin_fold_probability")
+                 "nipple_probability", "end_on_vessel_probability", "skin_fold_probability",
+                 "soft_tissue_haze_probability")
+
+# Fields added after v2, with their "off" values (what a v2 manifest means by their absence).
+ADDED_AFTER_V2 = {"fibrosis_line_period": (0.0, 0.0), "soft_tissue_haze_probability": 0.0}
+
+
+def _off(value, off) -> bool:
+    return (tuple(value) if isinstance(value, list) else value) == off
+
 
 def _finite(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
@@ -148,11 +169,15 @@ def _finite(value) -> bool:
 _V1 = Difficulty(nodule_spicules=(0.0, 0.0), nodule_notch_probability=0.0, granuloma_probability=0.0,
                  nipple_probability=0.0, end_on_vessel_probability=0.0, skin_fold_probability=0.0,
                  peripheral_vessels=0.0)
-PRESETS: dict[str, Difficulty] = {"v1": _V1, "v2": Difficulty()}
+# v3: v2 plus a finding whose identifying sign is finer than the global view's pixels
+# (fibrosis as a fine net of lines) and its unlabelled look-alike (the haze it averages into).
+_V3 = Difficulty(fibrosis_line_period=(6.0, 8.0), soft_tissue_haze_probability=0.3)
+PRESETS: dict[str, Difficulty] = {"v1": _V1, "v2": Difficulty(), "v3": _V3}
 
 
 def difficulty_preset(name: str) -> Difficulty:
-    """The named settings: "v1" (smooth nodules, no look-alikes) or "v2" (the defaults)."""
+    """The named settings: "v1" (smooth nodules, no look-alikes), "v2" (the defaults) or "v3"
+    (v2 with fine fibrotic lines and the haze that mimics them at 128 px)."""
     if name not in PRESETS:
         raise ValueError(f"unknown difficulty preset {name!r}; choose from {', '.join(sorted(PRESETS))}")
     return PRESETS[name]

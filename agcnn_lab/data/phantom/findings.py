@@ -418,18 +418,51 @@ def edema(chest: Chest, d: Difficulty, rng) -> None:
 
 
 def fibrosis(chest: Chest, d: Difficulty, rng) -> None:
-    """Coarse reticulation (a net of lines) with volume loss, upper or lower zones."""
+    """Reticulation (a net of lines) with volume loss, upper or lower zones: v2's coarse net
+    with a haze, or (`fibrosis_line_period` set, v3) a fine net of thin lines and little haze."""
     strength = rng.uniform(*d.fibrosis_strength)
-    a = chest.anatomy
+    if d.fibrosis_line_period[1] > 0:
+        chest.fill += strength * fine_reticulation(chest, d, rng)
+        return
     x, y = grid(chest.size)
     cells = max(int(chest.size / _px(chest.size, 14)), 4)
     noise = _smooth_noise(rng, x.shape, cells)
     net = np.exp(-((noise / 0.5) ** 2))
     upper = rng.random() < 0.5
+    zone = fibrosis_zone(chest, upper)
+    chest.fill += strength * (0.45 * net + 0.4) * zone
+
+
+def fibrosis_zone(chest: Chest, upper: bool) -> np.ndarray:
+    """Where fibrosis predominates: the upper or the lower zones, never sparing the rest."""
+    a = chest.anatomy
+    _, y = grid(chest.size)
     mid_y = a.params.apex + 0.5 * (a.params.costophrenic - a.params.apex)
     zone = sigmoid((mid_y - y) / 0.06) if upper else sigmoid((y - mid_y) / 0.06)
-    zone = 0.35 + 0.65 * zone
-    chest.fill += strength * (0.45 * net + 0.4) * zone
+    return 0.35 + 0.65 * zone
+
+
+def fine_reticulation(chest: Chest, d: Difficulty, rng) -> np.ndarray:
+    """Fibrosis as a radiologist sees it at full resolution: a net of thin lines (the zero set
+    of smooth noise, about one pixel wide at 512) a few pixels apart, over its zone.
+
+    Its mesh is finer than the global branch's pixel grid: downsampled 4x it averages into a
+    faint haze (`soft_tissue_haze` in lookalikes.py draws that haze alone, unlabelled), while
+    a crop of the source resolves the lines. Returns the fill pattern for strength 1.
+    """
+    period = _px(chest.size, rng.uniform(*d.fibrosis_line_period))
+    shape = (chest.size, chest.size)
+    noise = _smooth_noise(rng, shape, max(int(chest.size / period), 4))
+    gy, gx = np.gradient(noise)
+    distance = np.abs(noise) / (np.hypot(gx, gy) + 1e-6)  # px to the nearest line, to first order
+    half_width = 0.6 * chest.size / REFERENCE_SIZE
+    net = np.exp(-((distance / half_width) ** 2))
+    upper = rng.random() < 0.5
+    return ((net + FINE_NET_HAZE) * fibrosis_zone(chest, upper)).astype(np.float32)
+
+
+# The fine net's faint background haze, as a share of its lines' density.
+FINE_NET_HAZE = 0.05
 
 
 LOCALISED_DRAWERS = {

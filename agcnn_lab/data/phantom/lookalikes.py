@@ -14,6 +14,9 @@ spot it in the whole film, then look closer.
 - skin fold: a fold of skin pressed against the cassette draws a long curved edge and a dark
   band along the lateral chest wall, like a pneumothorax's pleural line and rim; but lung
   markings continue through it, and the edge runs on beyond the lung into soft tissue.
+- soft-tissue haze (v3): overlying breasts or pectoral muscles, or a poor inspiration, raise
+  the density of a zone evenly; a fine fibrotic net downsampled 4x reads as the same haze, and
+  only its lines, seen at 512 px, make it fibrosis. Drawn as the local mean of such a net.
 
 A patient keeps his granuloma, nipples and end-on vessel from film to film (planned once, with
 a few candidate places each); a skin fold belongs to one film. On each film a look-alike takes
@@ -32,11 +35,11 @@ import numpy as np
 
 from .anatomy import LEFT, RIGHT, Anatomy, sigmoid
 from .difficulty import REFERENCE_SIZE, Difficulty
-from .findings import Chest, Lesion, _window, sphere
+from .findings import Chest, Lesion, _window, fine_reticulation, sphere
 from .sites import Site, jitter
 
 ROUND_KINDS = ("granuloma", "nipple", "end_on_vessel")
-KINDS = (*ROUND_KINDS, "skin_fold")
+KINDS = (*ROUND_KINDS, "skin_fold", "soft_tissue_haze")
 CANDIDATES = 6  # places tried per look-alike, in order, on each film
 
 
@@ -115,7 +118,14 @@ def draw_lookalikes(chest: Chest, plan: list[Planned], lesions: list[Lesion], d:
         fold = skin_fold(chest, d, rng, taken)
         if fold is not None:
             drawn.append(fold)
+    if draws_haze(d) and rng.random() < d.soft_tissue_haze_probability:  # no draw at all in v1/v2
+        drawn.append(soft_tissue_haze(chest, d, rng))
     return drawn
+
+
+def draws_haze(d: Difficulty) -> bool:
+    """Whether films get v3's soft-tissue haze (it mimics the fine fibrotic net, so needs one)."""
+    return d.soft_tissue_haze_probability > 0 and d.fibrosis_line_period[1] > 0
 
 
 def _in_visible_lung(chest: Chest, x: float, y: float, radius: float) -> bool:
@@ -232,3 +242,23 @@ def _draw_fold(chest: Chest, side: int, points: np.ndarray, gap: float, contrast
     site = Site(float(middle[0]), float(middle[1]), side)
     fold = _record(chest, "skin_fold", site, rows, cols, patch)
     return fold
+
+
+def soft_tissue_haze(chest: Chest, d: Difficulty, rng: np.random.Generator) -> Lookalike:
+    """The haze a fine fibrotic net averages into, without its lines: the local mean (a blur
+    wider than the net's mesh) of a net drawn as Fibrosis draws it, at a strength Fibrosis has.
+    Matched so by construction: at 128 px the two differ only in what the 4x reduction leaves
+    of the lines."""
+    strength = rng.uniform(*d.fibrosis_strength)
+    net = fine_reticulation(chest, d, rng)
+    sigma = d.fibrosis_line_period[1] * chest.size / REFERENCE_SIZE
+    haze = cv2.GaussianBlur(net, (0, 0), sigma) * strength
+    chest.fill += haze
+    shown = haze * chest.lung_air
+    on = shown >= 0.15 * float(shown.max())
+    r, c = np.flatnonzero(on.any(axis=1)), np.flatnonzero(on.any(axis=0))
+    box = (float(c[0]), float(r[0]), float(c[-1] + 1), float(r[-1] + 1))
+    weights = shown.sum()
+    x, y = np.arange(chest.size), np.arange(chest.size)
+    centre = (float((shown.sum(axis=0) * x).sum() / weights), float((shown.sum(axis=1) * y).sum() / weights))
+    return Lookalike("soft_tissue_haze", centre, box)

@@ -22,7 +22,7 @@ from .anatomy import Anatomy, peripheral_twigs, sample_params
 from .difficulty import Difficulty
 from .findings import DIFFUSE_DRAWERS, LOCALISED_DRAWERS, Chest, Lesion
 from .labels import LabelDistribution
-from .lookalikes import Lookalike, Planned, draw_lookalikes, plan_lookalikes
+from .lookalikes import Lookalike, Planned, draw_lookalikes, draws_haze, plan_lookalikes
 from .render import film, pose_boxes, pose_matrix, sample_acquisition
 from .sites import SitePlan, jitter, plan_sites
 
@@ -159,7 +159,7 @@ class Patient:
 
     def _draw_lookalikes(self, chest: Chest, lesions: list[Lesion], follow_up: int) -> list[Lookalike]:
         d = self.difficulty
-        if not self.lookalike_plan and d.skin_fold_probability == 0:
+        if not self.lookalike_plan and d.skin_fold_probability == 0 and not draws_haze(d):
             return []
         rng = _rng(self.seed, self.patient_id, follow_up, _LOOKALIKES)
         return draw_lookalikes(chest, self.lookalike_plan, lesions, d, rng)

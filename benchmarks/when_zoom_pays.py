@@ -7,7 +7,7 @@ AUC of the same branch fed the whole film (`local_whole_film`, `fusion_whole_fil
 same epochs, same input size; only the crop differs), split by the size of the lesion. A
 lesion's size is the side of its ground-truth box as a % of the film; each bin scores the
 positive films whose lesion falls in it against all the negative films of the class (see
-zoom_by_lesion_size.py, beside this script). It needs a run trained with the whole-film control and the phantom
+agcnn_lab.evaluate.lesion_size). It needs a run trained with the whole-film control and the phantom
 data (every lesion boxed); nothing is trained or generated here.
 
 How to read it: one row (one point) per size bin. effect > 0 with ci_lo > 0: the crop beats the
@@ -28,13 +28,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
-from zoom_by_lesion_size import effect_by_lesion_size, plot_effect_by_lesion_size  # noqa: E402  (this folder)
 
 from agcnn_lab.config import Profile  # noqa: E402
 from agcnn_lab.data.bundle import phantom_root  # noqa: E402
+from agcnn_lab.evaluate.lesion_size import effect_by_lesion_size  # noqa: E402
 from agcnn_lab.experiment import load_data  # noqa: E402
+from agcnn_lab.figures.lesion_size import plot_when_zoom_pays  # noqa: E402
 from agcnn_lab.report import markdown_table  # noqa: E402
 
 PAIRS = {"local": "local_whole_film", "fusion": "fusion_whole_film"}
@@ -106,18 +106,7 @@ def main() -> None:
         print(markdown_table(table.drop(columns=["size_lo", "size_hi"]).set_index("bin")))
         print()
 
-    fig, axes = plt.subplots(
-        1, len(tables), figsize=(6.4 * len(tables), 4.4), layout="constrained", squeeze=False
-    )
-    for ax, (branch, table) in zip(axes[0], tables.items(), strict=True):
-        plot_effect_by_lesion_size(
-            table, title=f"{branch}: crop vs whole film ({args.split})", ax=ax
-        )
-    # One y range for both panels (each panel sized its own to fit its intervals and labels).
-    low = min(ax.get_ylim()[0] for ax in axes[0])
-    high = max(ax.get_ylim()[1] for ax in axes[0])
-    for ax in axes[0]:
-        ax.set_ylim(low, high)
+    fig = plot_when_zoom_pays(tables, split=args.split)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(args.out, dpi=150)
     print(f"figure: {args.out}")

@@ -286,3 +286,135 @@ def test_lesion_attention_scores_as_the_localisation_table(ci_run, ci_data, ci_p
         assert len(truth) == (ci_data.boxes["image"] == image).sum()
     fig = plot_heatmap_methods(examples["images"], examples["maps"], examples["truth"], examples["boxes"], examples["row_labels"])
     assert len([ax for ax in fig.axes if ax.get_label() != "<colorbar>"]) == 2 * n
+
+
+# --- 02: the global branch from random weights, beside the profile's start --------------------
+
+def _first_conv(model) -> torch.Tensor:
+    """The global branch's first convolution's weights (the filters ImageNet would have set)."""
+    return next(p for p in model.global_branch.parameters() if p.ndim == 4).detach().clone()
+
+
+def _first_conv_requires_grad(model) -> bool:
+    return next(p for p in model.global_branch.parameters() if p.ndim == 4).requires_grad
+
+
+def test_scratch_profile_starts_every_block_from_random_weights(tmp_path, ci_profile):
+    import torchvision
+
+    from agcnn_lab.experiment import build_model
+    from agcnn_lab.notebook import scratch_profile
+
+    # A stand-in for the ImageNet file: torchvision's MobileNetV2 with recognisable first filters.
+    weights = torchvision.models.mobilenet_v2(weights=None).state_dict()
+    weights["features.0.0.weight"].fill_(0.5)
+    torch.save(weights, tmp_path / "mobilenet_v2.pth")
+    imagenet = ci_profile.with_changes(**{
+        "name": "ci-imagenet", "model.backbone": "mobilenet_v2", "model.pretrained": True,
+        "model.backbone_options": {"weights_path": str(tmp_path / "mobilenet_v2.pth"), "frozen_blocks": 2},
+    })
+    twin = scratch_profile(imagenet)
+    assert twin.name == "ci-imagenet-scratch" and not twin.model.pretrained
+    assert twin.model.backbone_options == {"frozen_blocks": 0}  # no weights file, nothing frozen at random
+    assert [d.split(":")[0] for d in imagenet.differences(twin)] == ["model.backbone_options", "model.pretrained", "name"]
+    started = build_model(imagenet)
+    assert (_first_conv(started) == 0.5).all()
+    assert not _first_conv_requires_grad(started)  # frozen as ImageNet left it
+    random = build_model(twin)
+    assert not torch.allclose(_first_conv(random), _first_conv(started))
+    assert _first_conv_requires_grad(random) and all(p.requires_grad for p in random.global_branch.parameters())
+    # A profile that already starts from scratch (ci's tiny CNN) changes its name only.
+    assert [d.split(":")[0] for d in ci_profile.differences(scratch_profile(ci_profile))] == ["name"]
+
+
+def test_scratch_twin_trains_in_its_own_folder_then_loads(tmp_path, monkeypatch, ci_data, ci_profile):
+    from agcnn_lab.config import Profile
+    from agcnn_lab.experiment import build_model
+    from agcnn_lab.notebook import scratch_profile, scratch_twin
+    from agcnn_lab.run_folder import check_run_folder
+
+    monkeypatch.setenv("AGCNN_RUNS", str(tmp_path))
+    twin = scratch_twin(ci_profile, ci_data, CPU, progress=False)
+    assert twin.out == series_dir(ci_profile) / "scratch_global" == tmp_path / "notebooks-ci" / "scratch_global"
+    assert Profile.read(twin.out / "config.json") == scratch_profile(ci_profile) == twin.profile
+    assert list(twin.histories) == ["global"] and len(twin.histories["global"]) == ci_profile.training.stage("global").epochs
+    assert sorted(p.name for p in twin.out.iterdir()) == ["config.json", "stage_global"]  # stage I only
+    # Trained from random weights: its start is build_model's under the run's seed, and it moved from there.
+    torch.manual_seed(ci_profile.training.seed)
+    start = build_model(scratch_profile(ci_profile))
+    assert not torch.allclose(_first_conv(twin.model), _first_conv(start))
+    # The series' own run folder beside it is untouched and still takes the profile's run.
+    assert not (series_dir(ci_profile) / "config.json").exists()
+    check_run_folder(series_dir(ci_profile), ci_profile)
+
+    # Again: loaded, not trained (no checkpoint written, no file touched), the same weights.
+    files = {p: p.stat().st_mtime_ns for p in twin.out.rglob("*") if p.is_file()}
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("an epoch ran: the twin was trained again")
+
+    monkeypatch.setattr("agcnn_lab.train.loop.save_checkpoint", no_training)
+    again = scratch_twin(ci_profile, ci_data, CPU, progress=False)
+    assert {p: p.stat().st_mtime_ns for p in twin.out.rglob("*") if p.is_file()} == files
+    assert again.histories == twin.histories
+    for (name, mine), theirs in zip(twin.model.global_branch.state_dict().items(),
+                                    again.model.global_branch.state_dict().values(), strict=True):
+        torch.testing.assert_close(mine, theirs, msg=name)
+
+
+def test_scratch_examples_and_localisation_are_aligned(ci_data, ci_profile):
+    from agcnn_lab.evaluate.attention_maps import localisation_by_method, method_examples
+    from agcnn_lab.experiment import build_model
+    from agcnn_lab.figures.heatmaps import plot_heatmap_methods
+    from agcnn_lab.notebook import (
+        scratch_examples,
+        scratch_localisation,
+        scratch_note,
+        scratch_profile,
+        start_names,
+    )
+
+    torch.manual_seed(1)
+    model = build_model(ci_profile)
+    torch.manual_seed(2)
+    scratch = build_model(scratch_profile(ci_profile))
+    names = start_names(ci_profile)
+    assert names == ("ci's own start (from scratch too)", "random start")
+    assert start_names(ci_profile.with_changes(**{"model.pretrained": True}))[0] == "ImageNet start"
+
+    shown = scratch_examples(model, scratch, ci_data, ci_profile, "val", CPU, tau=0.7, count=3)
+    columns = [f"max, {name}" for name in names]
+    assert list(shown["maps"]) == list(shown["boxes"]) == columns
+    n = len(shown["images"])
+    assert 1 <= n <= 3 and len(shown["truth"]) == len(shown["row_labels"]) == n
+    for column in columns:
+        assert shown["maps"][column].shape[0] == n and shown["boxes"][column].shape == (n, 4)
+    assert not np.allclose(shown["maps"][columns[0]], shown["maps"][columns[1]])  # two networks, two maps
+    # The same films, rows and boxes as method_examples gives each model on its own.
+    alone = method_examples(scratch, ci_data, ci_profile, "val", CPU, count=3, tau=0.7, methods=("max",))
+    np.testing.assert_array_equal(shown["images"], alone["images"])
+    assert shown["row_labels"] == alone["row_labels"]
+    np.testing.assert_allclose(shown["boxes"][columns[1]], alone["boxes"]["max"])
+    fig = plot_heatmap_methods(shown["images"], shown["maps"], shown["truth"], shown["boxes"], shown["row_labels"])
+    assert len([ax for ax in fig.axes if ax.get_label() != "<colorbar>"]) == 3 * n
+
+    table = scratch_localisation(model, scratch, ci_data, ci_profile, "val", CPU, tau=0.7)
+    assert list(table.index) == list(names)
+    for name, net in zip(names, (model, scratch), strict=True):
+        expected = localisation_by_method(net, ci_data, ci_profile, "val", CPU, tau=0.7, methods=("max",)).loc["max"]
+        pd.testing.assert_series_equal(table.loc[name], expected, check_names=False)
+    lines = scratch_note(table, 0.7).splitlines()
+    assert len(lines) == 2 and [line.split(":")[0] for line in lines] == list(names)
+
+
+def test_scratch_note_reads_hit_and_area():
+    from agcnn_lab.notebook import scratch_note
+
+    table = pd.DataFrame({"lesions": [50, 50], "hit": [0.9, 0.96], "area": [0.4, 0.83]},
+                         index=["ImageNet start", "random start"])
+    assert scratch_note(table, 0.7) == (
+        "ImageNet start: at tau 0.7 the box holds the centre of 90% of the 50 validation lesions, with a box of 40% "
+        "of the image on average\n"
+        "random start: at tau 0.7 the box holds the centre of 96% of the 50 validation lesions, with a box of 83% "
+        "of the image on average"
+    )

@@ -1,6 +1,7 @@
 """AG-CNN at a glance: the three branches, the attention step between them, and what each training stage trains.
 
-    fig = plot_architecture()                  # a matplotlib Figure
+    fig = plot_architecture()                  # the paper's sizes: 1024-px films, 224-px inputs
+    fig = plot_architecture(512, 128, 128)     # a profile's: cache, global input, local input
     fig.savefig("docs/figures/architecture.png", dpi=200)
     python -m agcnn_lab.figures.architecture docs/figures/architecture.png
 
@@ -26,14 +27,15 @@ from .style import BRANCH_COLOURS
 GREY = "#6b6b6b"
 ATTENTION = "#c0392b"
 
-# (key, x, y, width, height, text, colour): the blocks of the forward pass, in axes units.
+# (key, x, y, width, height, text, colour): the blocks of the forward pass, in axes units; the
+# texts name the sizes ({source}, {input}, {crop} px: block_texts fills them in).
 BLOCKS = (
-    ("source", 0.01, 0.40, 0.11, 0.42, "chest film\n(high-resolution\nsource, 512 px)", GREY),
-    ("input", 0.16, 0.66, 0.09, 0.16, "resize\n(global input,\n224 px)", GREY),
+    ("source", 0.01, 0.40, 0.11, 0.42, "chest film\n(high-resolution\nsource, {source} px)", GREY),
+    ("input", 0.16, 0.66, 0.09, 0.16, "resize\n(global input,\n{input} px)", GREY),
     ("global", 0.29, 0.66, 0.13, 0.16, "global branch\nCNN -> pool -> FC", BRANCH_COLOURS["global"]),
     ("heatmap", 0.46, 0.38, 0.10, 0.16, "heatmap\nmax |f| over\nchannels", ATTENTION),
     ("mask", 0.60, 0.38, 0.11, 0.16, "mask > tau,\nlargest region,\nits box", ATTENTION),
-    ("crop", 0.60, 0.06, 0.11, 0.16, "crop the box\nfrom the source,\nresize to 224", ATTENTION),
+    ("crop", 0.60, 0.06, 0.11, 0.16, "crop the box\nfrom the source,\nresize to {crop}", ATTENTION),
     ("local", 0.75, 0.06, 0.12, 0.16, "local branch\nCNN -> pool -> FC", BRANCH_COLOURS["local"]),
     ("fusion", 0.76, 0.38, 0.11, 0.16, "fusion\nconcat pooled\n-> FC", BRANCH_COLOURS["fusion"]),
     ("outputs", 0.89, 0.66, 0.10, 0.16, "15 outputs\n(14 diseases,\nNo Finding)", GREY),
@@ -61,18 +63,29 @@ STAGES = (
 )
 
 
-def plot_architecture() -> Figure:
-    """The figure described in the module doc."""
+def block_texts(source_px: int = 1024, input_px: int = 224, crop_px: int | None = None) -> dict[str, str]:
+    """Each block's text with the sizes filled in (the paper's by default: 1024-px films, 224-px
+    inputs for both branches)."""
+    sizes = {"source": source_px, "input": input_px, "crop": crop_px or input_px}
+    return {key: text.format(**sizes) for key, *_, text, _ in BLOCKS}
+
+
+def plot_architecture(source_px: int = 1024, input_px: int = 224, crop_px: int | None = None) -> Figure:
+    """The figure described in the module doc, for films of `source_px`, a global input of
+    `input_px` and a local input of `crop_px` (default: `input_px`, as in the paper). A profile's
+    own: plot_architecture(profile.data.cache_size, profile.data.geometry.crop,
+    profile.model.attention.crop_size)."""
+    texts = block_texts(source_px, input_px, crop_px)
     fig = plt.figure(figsize=(12, 6.2))
     ax = fig.add_axes((0.01, 0.30, 0.98, 0.68))
     ax.set_axis_off()
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     centres = {}
-    for key, x, y, w, h, text, colour in BLOCKS:
+    for key, x, y, w, h, _, colour in BLOCKS:
         ax.add_patch(FancyBboxPatch((x, y), w, h, boxstyle="round,pad=0.005,rounding_size=0.01",
                                     facecolor=colour, alpha=0.15, edgecolor=colour, linewidth=1.6))
-        ax.text(x + w / 2, y + h / 2, text, ha="center", va="center", fontsize=9)
+        ax.text(x + w / 2, y + h / 2, texts[key], ha="center", va="center", fontsize=9)
         centres[key] = (x, y, w, h)
     for start, end, label, where in ARROWS:
         a, b = _anchor(centres[start], centres[end]), _anchor(centres[end], centres[start])

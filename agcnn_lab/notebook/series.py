@@ -5,6 +5,7 @@
     run = train_run(profile, data, RUN, device, until="local")    # notebook 04
     run = train_run(profile, data, RUN, device)                   # notebook 05
     test = predict_split(run.model, data, profile, "test", device, branches=("global", "local"))
+    scratch = scratch_twin(profile, data, device)   # notebook 02: stage I from random weights, in RUN/scratch_global
 
 Each notebook calls train_run for the stages it needs: finished stages are loaded, missing ones
 trained, tau chosen before stage II exactly as `agcnn-lab train` chooses it. So every notebook
@@ -27,8 +28,8 @@ from ..train.predict import predict_split
 
 __all__ = [
     "describe_attention", "describe_profile", "describe_stages", "environment", "feature_grid", "hit_and_miss_examples",
-    "hits_and_misses_note", "hottest_cells", "lesion_attention", "pick_hits_and_misses", "predict_split", "score_lesions",
-    "series_dir",
+    "hits_and_misses_note", "hottest_cells", "lesion_attention", "pick_hits_and_misses", "predict_split", "scratch_examples",
+    "scratch_localisation", "scratch_note", "scratch_profile", "scratch_twin", "score_lesions", "series_dir", "start_names",
 ]
 
 
@@ -366,3 +367,87 @@ def hit_and_miss_examples(model, data, profile: Profile, part: str, device: torc
               for row in picked.itertuples()]
     return {"images": images[:, 0].cpu().numpy(), "maps": {reduce: maps.numpy()}, "truth": truth,
             "boxes": {reduce: boxes.numpy()}, "row_labels": labels, "picked": picked, "lesions": lesions}
+
+
+# --- 02: the same global branch from random weights, beside the ImageNet start ----------------
+
+SCRATCH_DIR = "scratch_global"  # the twin's run folder, inside the series' run folder
+
+
+def scratch_profile(profile: Profile) -> Profile:
+    """`profile` with its backbone started from random weights, under its own name
+    (<name>-scratch): the same architecture, data, stages and seed. No weights file
+    (`weights_path` would load one) and no frozen blocks: blocks frozen as ImageNet left them
+    would stay random here, so every block learns."""
+    options = {k: v for k, v in profile.model.backbone_options.items() if k != "weights_path"}
+    if "frozen_blocks" in options:
+        options["frozen_blocks"] = 0
+    return profile.with_changes(**{"name": f"{profile.name}-scratch", "model.pretrained": False,
+                                   "model.backbone_options": options})
+
+
+def scratch_twin(profile: Profile, data, device: torch.device, progress: bool = True):
+    """Stage I of `profile`'s global branch from random weights (scratch_profile), trained on
+    the same data into series_dir(profile)/scratch_global, or loaded from there when that
+    folder holds it (train_run(until="global"): a finished stage is not trained again). Its
+    own folder, because a run folder refuses another configuration. Returns the TrainedRun
+    (`.model`, `.out`, `.histories`); its stage II and III are never trained."""
+    from ..experiment import train_run
+
+    return train_run(scratch_profile(profile), data, series_dir(profile) / SCRATCH_DIR, device,
+                     progress=progress, until="global")
+
+
+def start_names(profile: Profile) -> tuple[str, str]:
+    """The two starts compared, as column and row names: the profile's own, then the twin's.
+    (A profile that already starts from scratch, ci's tiny CNN, is named so.)"""
+    own = "ImageNet start" if profile.model.pretrained else f"{profile.name}'s own start (from scratch too)"
+    return own, "random start"
+
+
+def scratch_examples(model, scratch, data, profile: Profile, part: str, device: torch.device, tau: float,
+                     count: int = 3, reduce: str | None = None) -> dict:
+    """What figures.heatmaps.plot_heatmap_methods draws for the same `count` lesion films of
+    `part` (evaluate.attention_maps.method_examples' choice, which depends on the films only):
+    each model's `reduce` heatmap (the profile's, max) and its box at `tau` as two columns,
+    named by start_names. images (N, S, S), maps and boxes {column: (N, h, w) / (N, 4)},
+    truth and row_labels, aligned row by row."""
+    from ..evaluate.attention_maps import method_examples
+
+    reduce = reduce or profile.model.attention.reduce
+    merged = None
+    for name, net in zip(start_names(profile), (model, scratch), strict=True):
+        shown = method_examples(net, data, profile, part, device, count=count, tau=tau, methods=(reduce,))
+        column = f"{reduce}, {name}"
+        if merged is None:
+            merged = {**shown, "maps": {}, "boxes": {}}
+        elif not np.array_equal(shown["images"], merged["images"]) or shown["row_labels"] != merged["row_labels"]:
+            raise RuntimeError("the two models were shown different films")  # method_examples picks by the films only
+        merged["maps"][column] = shown["maps"][reduce]
+        merged["boxes"][column] = shown["boxes"][reduce]
+    return merged
+
+
+def scratch_localisation(model, scratch, data, profile: Profile, part: str, device: torch.device, tau: float,
+                         reduce: str | None = None):
+    """evaluate.attention_maps.localisation_by_method's row of `reduce` for each model, on every
+    lesion of `part` at `tau`: lesions, hit (pointing game), iobb, iou and area (the box's
+    mean share of the film), one row per start (start_names)."""
+    import pandas as pd
+
+    from ..evaluate.attention_maps import localisation_by_method
+
+    reduce = reduce or profile.model.attention.reduce
+    rows = [localisation_by_method(net, data, profile, part, device, tau=tau, methods=(reduce,)).loc[reduce]
+            for net in (model, scratch)]
+    return pd.DataFrame(rows, index=pd.Index(start_names(profile), name="start"))
+
+
+def scratch_note(table, tau: float, part: str = "val") -> str:
+    """One line per start of a scratch_localisation table: hit rate and mean box area at `tau`."""
+    split = {"val": "validation", "train": "training"}.get(part, part)
+    return "\n".join(
+        f"{name}: at tau {tau:g} the box holds the centre of {row['hit']:.0%} of the {int(row['lesions'])} {split} "
+        f"lesions, with a box of {row['area']:.0%} of the image on average"
+        for name, row in table.iterrows()
+    )

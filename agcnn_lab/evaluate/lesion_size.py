@@ -1,14 +1,9 @@
 """When does zooming pay? The attention effect, AUC(crop) - AUC(whole film), by lesion size.
 
-The analysis behind benchmarks/when_zoom_pays.py (which imports it from this folder), with its
-figure; tested in tests/test_benchmarks_zoom_by_lesion_size.py.
-
-    from zoom_by_lesion_size import effect_by_lesion_size, plot_effect_by_lesion_size
     predictions = pd.read_csv("runs/demo-cpu/predictions.csv")
     boxes = load_data(Profile.read("runs/demo-cpu/config.json"), progress=False).boxes
     table = effect_by_lesion_size(predictions, boxes, branch="local", control="local_whole_film")
-    print(markdown_table(table.set_index("bin")))       # one row per lesion-size bin
-    fig = plot_effect_by_lesion_size(table, title="local branch")
+    plot_effect_by_lesion_size(table, title="local branch")     # agcnn_lab.figures.lesion_size
 
 The crop gives the local branch more pixels per lesion and less of the rest of the film. That
 should matter most for small lesions (a nodule a few pixels wide at the global input's size)
@@ -28,26 +23,19 @@ Its 95% interval comes from a paired bootstrap over films, as in agcnn_lab.evalu
 each replicate resamples the films once and scores both sides on that resample, so a film's
 difficulty moves both AUCs together and cancels in the difference.
 
-The figure: one point per bin with its 95% paired-bootstrap interval. A bin is coloured (and its
-column shaded) by what the interval says, not by the point: green where the whole interval lies
-above 0 (the crop wins), red where it lies below 0 (the whole film wins), grey where it contains
-0 (no difference shown). n under each point is the bin's positives: the wider intervals of small
-bins are mostly few positives.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 
-from agcnn_lab.data.classes import CLASSES, LABEL_ALIASES
-from agcnn_lab.evaluate.auc import bootstrap_rows, percentile_interval
+from ..data.classes import CLASSES, LABEL_ALIASES
+from .auc import bootstrap_rows, percentile_interval
+
+__all__ = ["COLUMNS", "DEFAULT_EDGES", "MIN_POSITIVES", "effect_by_lesion_size", "weighted_auc"]
 
 DEFAULT_EDGES = (0, 0.03, 0.06, 0.12, 1.0)
 MIN_POSITIVES = 3  # a class needs this many positives in a bin to enter the bin's effect
@@ -347,102 +335,3 @@ def _lesion_sizes(boxes: pd.DataFrame, images: np.ndarray, split: str) -> np.nda
 
 
 # ---- the figure
-CROP_WINS = "#2ca02c"
-FILM_WINS = "#d62728"
-UNDECIDED = "#7f7f7f"
-
-
-def plot_effect_by_lesion_size(
-    table: pd.DataFrame, title: str | None = None, ax: Axes | None = None
-) -> Figure:
-    """Effect per bin with its interval as error bars (one errorbar per bin, in bin order).
-
-    `table` has effect_by_lesion_size's columns (bin, positives, effect, ci_lo, ci_hi). With
-    `ax`, draws there (a panel of a larger figure) and returns that axes' figure.
-    """
-    missing = [
-        c for c in ("bin", "positives", "effect", "ci_lo", "ci_hi") if c not in table.columns
-    ]
-    if missing:
-        raise ValueError(
-            f"the table lacks the column(s) {', '.join(missing)}; pass effect_by_lesion_size's table"
-        )
-    if table.empty:
-        raise ValueError("the table has no bins")
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(6.4, 4.2), layout="constrained")
-    else:
-        fig = ax.figure
-    effect = table["effect"].to_numpy(dtype=float)
-    low, high = table["ci_lo"].to_numpy(dtype=float), table["ci_hi"].to_numpy(dtype=float)
-    x = np.arange(len(table))
-
-    ax.axhline(0, color="black", lw=1)
-    for i in x:
-        colour = _verdict_colour(low[i], high[i])
-        if colour != UNDECIDED:
-            ax.axvspan(i - 0.45, i + 0.45, color=colour, alpha=0.10, lw=0)
-        # Asymmetric error bars: a percentile interval need not be centred on the point.
-        yerr = (
-            np.array([[effect[i] - low[i]], [high[i] - effect[i]]]) if np.isfinite(low[i]) else None
-        )
-        ax.errorbar(
-            [i],
-            [effect[i]],
-            yerr=yerr,
-            fmt="o",
-            ms=7,
-            color=colour,
-            ecolor=colour,
-            elinewidth=2,
-            capsize=5,
-        )
-
-    # Limits from the intervals (and 0), so the n labels and the zero line always fit.
-    spread = np.concatenate([low, high, effect, [0.0]])
-    spread = spread[np.isfinite(spread)]
-    bottom, top = spread.min(), spread.max()
-    pad = max(0.02, 0.12 * (top - bottom))
-    ax.set_ylim(bottom - 2 * pad, top + pad)
-    for i in x:
-        anchor = low[i] if np.isfinite(low[i]) else (effect[i] if np.isfinite(effect[i]) else 0.0)
-        text = (
-            f"n={int(table['positives'].iloc[i])}"
-            if np.isfinite(effect[i])
-            else "too few\npositives"
-        )
-        ax.annotate(
-            text,
-            (i, anchor),
-            xytext=(0, -8),
-            textcoords="offset points",
-            ha="center",
-            va="top",
-            fontsize=10,
-        )
-
-    ax.set_xticks(x, table["bin"].astype(str).tolist(), fontsize=11)
-    ax.set_xlim(-0.6, len(table) - 0.4)
-    ax.tick_params(axis="y", labelsize=10)
-    ax.set_xlabel("lesion side, % of the film", fontsize=12)
-    ax.set_ylabel("AUC(crop) - AUC(whole film)", fontsize=12)
-    ax.grid(axis="y", alpha=0.3)
-    handles = [
-        Line2D([], [], marker="o", ls="", color=CROP_WINS, label="crop wins (CI above 0)"),
-        Line2D([], [], marker="o", ls="", color=FILM_WINS, label="whole film wins (CI below 0)"),
-        Line2D(
-            [], [], marker="o", ls="", color=UNDECIDED, label="no difference shown (CI holds 0)"
-        ),
-    ]
-    ax.legend(handles=handles, fontsize=9, loc="best", framealpha=0.9)
-    if title:
-        ax.set_title(title, fontsize=13)
-    return fig
-
-
-def _verdict_colour(low: float, high: float) -> str:
-    if np.isfinite(low) and low > 0:
-        return CROP_WINS
-    if np.isfinite(high) and high < 0:
-        return FILM_WINS
-    return UNDECIDED

@@ -1,4 +1,4 @@
-"""The attention effect by lesion size and its figure (benchmarks/zoom_by_lesion_size.py)."""
+"""The attention effect by lesion size (evaluate.lesion_size) and its figure (figures.lesion_size)."""
 
 from __future__ import annotations
 
@@ -12,15 +12,12 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.container import ErrorbarContainer  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from repo_scripts import load_script  # noqa: E402
 from sklearn.metrics import roc_auc_score  # noqa: E402
 
 from agcnn_lab.data.classes import CLASSES, NO_FINDING  # noqa: E402
 from agcnn_lab.evaluate.auc import rank_auc  # noqa: E402
-
-zoom = load_script("benchmarks/zoom_by_lesion_size.py")
-effect_by_lesion_size, weighted_auc = zoom.effect_by_lesion_size, zoom.weighted_auc
-plot_effect_by_lesion_size = zoom.plot_effect_by_lesion_size
+from agcnn_lab.evaluate.lesion_size import effect_by_lesion_size, weighted_auc  # noqa: E402
+from agcnn_lab.figures.lesion_size import plot_effect_by_lesion_size  # noqa: E402
 
 SMALL, LARGE = 0.04, 0.20  # lesion sides: bins "3-6%" and "12-100%" of the default edges
 LOCALISED = ("Mass", "Nodule")

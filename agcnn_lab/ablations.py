@@ -36,16 +36,15 @@ import torch
 from .config import CropFrom, Profile, write_text_atomic
 from .data.bundle import DataBundle
 from .data.classes import CLASSES
-from .evaluate.auc import paired_bootstrap_difference, per_class_auc
+from .evaluate.auc import paired_bootstrap_difference
 from .evaluate.predict import branch_metrics
 from .experiment import train_run
 from .paper import ABLATIONS
 from .report import SMALL_FINDINGS
 from .run_folder import claim_run_folder
-from .train.predict import Predictions, predict_split
+from .train.predict import BRANCHES, Predictions, predict_split
 
 PREDICTIONS_FILE = "test_predictions.npz"  # a variant's test predictions, beside its metrics.json
-BRANCHES = ("global", "local", "fusion")
 
 
 @dataclass(frozen=True)
@@ -222,17 +221,6 @@ def load_predictions(path: str | Path) -> Predictions:
         return Predictions(indices=npz["indices"], labels=npz["labels"], probs=probs, boxes=npz["boxes"])
 
 
-def _difference(labels: np.ndarray, score: np.ndarray, reference: np.ndarray, n_boot: int, seed: int) -> dict:
-    """paired_bootstrap_difference(score - reference); identical scores give d = 0 in every
-    resample, so their answer (0, interval [0, 0], NaN where a class lacks a label value) is
-    written down without resampling."""
-    if np.array_equal(score, reference):
-        zero = {c: 0.0 if np.isfinite(v) else float("nan") for c, v in per_class_auc(labels, score).items()}
-        mean = 0.0 if any(v == 0 for v in zero.values()) else float("nan")
-        return {"mean": mean, "ci95": [mean, mean], "auc": zero, "ci95_auc": {c: [v, v] for c, v in zero.items()}}
-    return paired_bootstrap_difference(labels, score, reference, n_boot=n_boot, seed=seed)
-
-
 def paired_differences(
     predictions: dict[str, Predictions],
     reference: str | None = None,
@@ -270,7 +258,7 @@ def paired_differences(
     rows = []
     for name, result in predictions.items():
         for branch in branches:
-            diff = _difference(base.labels, result.probs[branch], base.probs[branch], n_boot, seed)
+            diff = paired_bootstrap_difference(base.labels, result.probs[branch], base.probs[branch], n_boot=n_boot, seed=seed)
             row = {"variant": name, "branch": branch, "d": diff["mean"], "low": diff["ci95"][0], "high": diff["ci95"][1]}
             for c in classes:
                 row.update({f"{c} d": diff["auc"][c], f"{c} low": diff["ci95_auc"][c][0], f"{c} high": diff["ci95_auc"][c][1]})

@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 
 REDUCTIONS = ("max", "l1", "l2", "sum", "cam")
+GRAD_CAM = "grad-cam"  # the other map the explorer and 02 compare: not a reduction, attention.gradcam computes it
 
 
 def heatmap(features: torch.Tensor, reduce: str = "max", weight: torch.Tensor | None = None) -> torch.Tensor:

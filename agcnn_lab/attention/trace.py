@@ -29,9 +29,8 @@ from torch.utils.data import Dataset
 from ..data.classes import CLASSES, NO_FINDING
 from ..data.geometry import input_boxes_to_source, source_boxes_to_input
 from .boxes import pointing_hits
-from .heatmap import REDUCTIONS
+from .heatmap import GRAD_CAM, REDUCTIONS
 
-GRAD_CAM = "grad-cam"  # the name evaluate.attention_maps gives it
 STATISTICS = (*REDUCTIONS, GRAD_CAM)  # what the explorer thresholds: the attention's statistics, and Grad-CAM
 ALL = "All"  # the finding filter that keeps every image
 

@@ -23,12 +23,14 @@ import torch
 
 from ..attention import REDUCTIONS, AttentionCrop
 from ..attention.gradcam import grad_cam
+from ..attention.heatmap import GRAD_CAM
 from ..data.classes import class_index
 from ..data.geometry import input_boxes_to_source
 from .fixed_box import best_fixed_box, fixed_box_scores
 from .localisation import box_scores
+from .tau_sweep import window_share
 
-METHODS = (*REDUCTIONS, "grad-cam")
+METHODS = (*REDUCTIONS, GRAD_CAM)
 
 
 def method_heatmaps(model, images: torch.Tensor, targets: Sequence[int] | None = None, methods: Sequence[str] = METHODS) -> dict[str, torch.Tensor]:
@@ -42,7 +44,7 @@ def method_heatmaps(model, images: torch.Tensor, targets: Sequence[int] | None =
         features = model.global_branch(images).features
     maps = {}
     for method in methods:
-        if method == "grad-cam":
+        if method == GRAD_CAM:
             if targets is None:
                 raise ValueError("grad-cam needs targets: the class of each image")
             maps[method] = grad_cam(model, images, list(targets))
@@ -94,20 +96,20 @@ def localisation_by_method(
     dataset, lesions = lesion_samples(data, profile, part)
     batch_size = batch_size or profile.training.eval_batch_size
     boxes: dict[str, list[torch.Tensor]] = {m: [] for m in methods}
-    windows = []
+    all_frames = []
     for rows, images, frames in lesion_batches(dataset, lesions, batch_size, device):
         size = images.shape[-1]
         maps = method_heatmaps(model, images, rows["target"].tolist(), methods)
         for method, m in maps.items():
             boxes[method].append(input_boxes_to_source(_boxes(m.float().cpu(), tau, size, upsample), frames, size))
-        windows.append((frames[:, 2] - frames[:, 0]) * (frames[:, 3] - frames[:, 1]))
-    window = torch.cat(windows).numpy()
+        all_frames.append(frames)
+    frames = torch.cat(all_frames).numpy()
     truth = lesions[["x0", "y0", "x1", "y1"]].to_numpy()
     records = []
     for method in methods:
         found = torch.cat(boxes[method]).numpy()
         scores = box_scores(found, truth)
-        area = (found[:, 2] - found[:, 0]) * (found[:, 3] - found[:, 1]) / window
+        area = window_share(found, frames)
         records.append(
             {"method": method, "lesions": len(truth), "hit": scores["hit"].mean(), "iobb": scores["iobb"].mean(), "iou": scores["iou"].mean(), "area": area.mean()}
         )
@@ -127,6 +129,20 @@ def beside_fixed_box(scores: pd.DataFrame, data, profile, part: str) -> pd.DataF
     return scores.assign(**{"fixed box hit": fixed, "hit - fixed": scores["hit"].to_numpy() - np.asarray(fixed)})
 
 
+def truth_in_input(lesions: pd.DataFrame, images: Sequence[str], frames: torch.Tensor, size: int) -> list:
+    """Per film of `images` (its frame in `frames`): [(label, box in pixels of its `size` input)]
+    for every lesion of `lesions` (normalised source coordinates) on that film."""
+    from ..data.geometry import source_boxes_to_input
+
+    truth = []
+    for image, frame in zip(images, frames, strict=True):
+        boxes = lesions[lesions["image"] == image]
+        normalised = torch.tensor(boxes[["x0", "y0", "x1", "y1"]].to_numpy(), dtype=torch.float64)
+        in_input = source_boxes_to_input(normalised, frame.double().expand(len(boxes), 5), size).numpy()
+        truth.append(list(zip(boxes["label"], in_input, strict=True)))
+    return truth
+
+
 def method_examples(
     model,
     data,
@@ -142,8 +158,6 @@ def method_examples(
     (each of a different finding where possible; Grad-CAM explains the image's first lesion):
     images (N, S, S), maps {method: (N, h, w)}, boxes {method: (N, 4)} at `tau` (None: no
     boxes), truth (per image, [(label, box in input pixels)]) and row labels."""
-    from ..data.geometry import source_boxes_to_input
-
     upsample = profile.model.attention.upsample if upsample is None else upsample
     dataset, lesions = lesion_samples(data, profile, part)
     chosen, seen = [], set()
@@ -162,12 +176,7 @@ def method_examples(
     frames = torch.stack([s.frame for s in samples])
     size = images.shape[-1]
     maps = {m: v.float().cpu() for m, v in method_heatmaps(model, images, [int(r.target) for r in chosen], methods).items()}
-    truth = []
-    for row, frame in zip(chosen, frames, strict=True):
-        boxes = lesions[lesions["image"] == row.image]
-        normalised = torch.tensor(boxes[["x0", "y0", "x1", "y1"]].to_numpy(), dtype=torch.float64)
-        in_input = source_boxes_to_input(normalised, frame.double().expand(len(boxes), 5), size).numpy()
-        truth.append(list(zip(boxes["label"], in_input, strict=True)))
+    truth = truth_in_input(lesions, [row.image for row in chosen], frames, size)
     return {
         "images": images[:, 0].cpu().numpy(),
         "maps": {m: v.numpy() for m, v in maps.items()},

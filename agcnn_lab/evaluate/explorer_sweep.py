@@ -20,7 +20,14 @@ import torch
 from torch.utils.data import DataLoader
 
 from ..attention.trace import GRAD_CAM, AttentionExplorer, InputsOnly, SetReadout
-from .tau_sweep import HeatmapSet, global_heatmaps, source_boxes, tau_sweep
+from .tau_sweep import (
+    HeatmapSet,
+    global_heatmaps,
+    heatmap_set,
+    source_boxes,
+    tau_sweep,
+    window_share,
+)
 
 __all__ = ["ExplorerSweep"]
 
@@ -51,16 +58,13 @@ class ExplorerSweep:
 
         e = self.explorer
         e.model.eval()
-        indices, maps, frames, size = [], [], [], None
-        for batch in loader:
-            images = batch.image.to(e.device)
+
+        def maps_of(images: torch.Tensor) -> torch.Tensor:
             with torch.no_grad():
                 logits = e.model.global_branch(images).logits
-            maps.append(grad_cam(e.model, images, e.targets(logits)).float().cpu())
-            frames.append(batch.frame)
-            indices.append(batch.index)
-            size = images.shape[-1]
-        return HeatmapSet(torch.cat(indices).numpy(), torch.cat(maps), torch.cat(frames), size)
+            return grad_cam(e.model, images, e.targets(logits))
+
+        return heatmap_set(loader, e.device, maps_of)
 
     def set_readout(self, tau: float, reduce: str) -> SetReadout:
         """Mean box area and pointing game (every lesion, and those alone on their film) over
@@ -78,9 +82,7 @@ class ExplorerSweep:
                 area, lesions, hit = float(row["area"]), int(row["lesions"]), float(row["hit"])
                 single, hit_single = int(row["single"]), float(row["hit_single"])
             else:  # tau_sweep refuses a set without lesions; the area still means something
-                boxes, frames = source_boxes(maps, key[0], **settings), maps.frames.numpy()
-                window = (frames[:, 2] - frames[:, 0]) * (frames[:, 3] - frames[:, 1])
-                area = float(((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]) / window).mean())
+                area = float(window_share(source_boxes(maps, key[0], **settings), maps.frames.numpy()).mean())
                 lesions, hit, single, hit_single = 0, math.nan, 0, math.nan
             self._summaries[key] = SetReadout(key[0], reduce, len(e), area, lesions, hit, single, hit_single)
         return self._summaries[key]

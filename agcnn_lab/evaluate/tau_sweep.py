@@ -15,6 +15,7 @@ lesions in both lungs, evaluate.localisation says more).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,19 +37,33 @@ class HeatmapSet:
     input_size: int
 
 
+def heatmap_set(loader, device: torch.device, maps_of: Callable[[torch.Tensor], torch.Tensor]) -> HeatmapSet:
+    """`maps_of(images)` ((B, h, w) heatmaps of a batch on `device`) for every sample of `loader`,
+    gathered on the CPU with the samples' positions and frames."""
+    indices, maps, frames, size = [], [], [], None
+    for batch in loader:
+        images = batch.image.to(device)
+        maps.append(maps_of(images).float().cpu())
+        frames.append(batch.frame)
+        indices.append(batch.index)
+        size = images.shape[-1]
+    return HeatmapSet(torch.cat(indices).numpy(), torch.cat(maps), torch.cat(frames), size)
+
+
 @torch.no_grad()
 def global_heatmaps(model, loader, device: torch.device, reduce: str | None = None) -> HeatmapSet:
     """The global branch's heatmaps for every sample of `loader` (on the CPU)."""
     model.eval()
     reduce = reduce or model.attention.reduce
-    indices, maps, frames, size = [], [], [], None
-    for batch in loader:
-        images = batch.image.to(device)
-        maps.append(model.heatmaps(model.global_branch(images).features, reduce).float().cpu())
-        frames.append(batch.frame)
-        indices.append(batch.index)
-        size = images.shape[-1]
-    return HeatmapSet(torch.cat(indices).numpy(), torch.cat(maps), torch.cat(frames), size)
+    return heatmap_set(loader, device, lambda images: model.heatmaps(model.global_branch(images).features, reduce))
+
+
+def window_share(boxes: np.ndarray, frames) -> np.ndarray:
+    """Each box's area (normalised source coordinates) as a share of its film's window, the part
+    of the source the global input shows (frames: (N, 5)): the sweep's `area`."""
+    frames = np.asarray(frames)
+    window = (frames[:, 2] - frames[:, 0]) * (frames[:, 3] - frames[:, 1])
+    return (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]) / window
 
 
 def source_boxes(maps: HeatmapSet, tau: float, upsample: bool = False, min_size: float | None = None) -> np.ndarray:
@@ -79,9 +94,7 @@ def tau_sweep(
     records = []
     for tau in taus:
         boxes = source_boxes(maps, tau, upsample, min_size)
-        frames = maps.frames.numpy()
-        window = (frames[:, 2] - frames[:, 0]) * (frames[:, 3] - frames[:, 1])
-        area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]) / window
+        area = window_share(boxes, maps.frames.numpy())
         scores = box_scores(boxes[rows], gt)
         records.append(
             {

@@ -22,6 +22,7 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
+from ..paper import FILM_SIZE, RECIPE
 from .style import BRANCH_COLOURS
 
 GREY = "#6b6b6b"
@@ -63,14 +64,14 @@ STAGES = (
 )
 
 
-def block_texts(source_px: int = 1024, input_px: int = 224, crop_px: int | None = None) -> dict[str, str]:
+def block_texts(source_px: int = FILM_SIZE, input_px: int = RECIPE.input_size, crop_px: int | None = None) -> dict[str, str]:
     """Each block's text with the sizes filled in (the paper's by default: 1024-px films, 224-px
     inputs for both branches)."""
     sizes = {"source": source_px, "input": input_px, "crop": crop_px or input_px}
     return {key: text.format(**sizes) for key, *_, text, _ in BLOCKS}
 
 
-def plot_architecture(source_px: int = 1024, input_px: int = 224, crop_px: int | None = None) -> Figure:
+def plot_architecture(source_px: int = FILM_SIZE, input_px: int = RECIPE.input_size, crop_px: int | None = None) -> Figure:
     """The figure described in the module doc, for films of `source_px`, a global input of
     `input_px` and a local input of `crop_px` (default: `input_px`, as in the paper). A profile's
     own: plot_architecture(profile.data.cache_size, profile.data.geometry.crop,

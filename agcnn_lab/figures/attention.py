@@ -16,7 +16,7 @@ from matplotlib.patches import Rectangle
 
 from ..attention.trace import readouts
 from .heatmaps import TITLES
-from .style import ATTENTION_COLOUR, HEATMAP_CMAP, TRUTH_COLOUR
+from .style import ATTENTION_COLOUR, HEATMAP_CMAP, HEATMAP_SCALE, TRUTH_COLOUR
 
 PANELS = ("input + heatmap", "heatmap > tau", "largest region", "box on the source", "crop (local input)")
 ABOVE = (1.0, 0.82, 0.12)  # a cell above tau (in the largest region, on the third panel)
@@ -146,7 +146,7 @@ def plot_attention_grid(views) -> Figure:
     # One bar for the column: every heatmap is scaled to [0, 1]; named when they share a statistic.
     labels = {heatmap_label(view) for view in views}
     # On the left: the column's own labels (name, findings) run under it on the right side.
-    _colour_bar(fig, shown, axes[:, 0], labels.pop() if len(labels) == 1 else "heatmap, scaled to [0, 1] per image", "left")
+    _colour_bar(fig, shown, axes[:, 0], labels.pop() if len(labels) == 1 else HEATMAP_SCALE, "left")
     for ax, title in zip(axes[0], PANELS, strict=True):
         ax.set_title(title, fontsize=FONT["title"])
     return fig

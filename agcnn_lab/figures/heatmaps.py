@@ -14,7 +14,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from .style import ATTENTION_COLOUR, HEATMAP_CMAP, TRUTH_COLOUR
+from .style import ATTENTION_COLOUR, HEATMAP_CMAP, HEATMAP_SCALE, TRUTH_COLOUR
 
 TITLES = {"max": "max |f_k| (AG-CNN)", "l1": "L1: mean |f_k|", "l2": "L2: rms f_k", "sum": "channel sum", "cam": "class activation map", "grad-cam": "Grad-CAM (lesion class)"}
 
@@ -56,5 +56,5 @@ def plot_heatmap_methods(images, maps: dict, truth=None, boxes: dict | None = No
         ax.set_xticks([])
         ax.set_yticks([])
     if shown is not None:
-        fig.colorbar(shown, ax=axes[:, 1:], shrink=0.6, label="heatmap, scaled to [0, 1] per image")
+        fig.colorbar(shown, ax=axes[:, 1:], shrink=0.6, label=HEATMAP_SCALE)
     return fig

@@ -35,9 +35,9 @@ from ..config import Profile
 from ..data import CLASSES, read_boxes, read_entries, read_image
 from ..data.boxes import normalise_boxes
 from ..data.nih_release import BOX_LIST, ENTRY_TABLE
+from ..paper import FILM_SIZE
 from .style import ATTENTION_COLOUR, TRUTH_COLOUR
 
-ORIGINAL_SIZE = 1024  # the side of ChestX-ray14's originals, the frame of its box list
 WINDOW_COLOUR = "#ffd400"  # the global input's window
 REFERENCE_COLOUR = "#ff9f1c"  # boxes of other films
 REFERENCE_LABELS = ("Nodule", "Mass", "Atelectasis")
@@ -87,7 +87,7 @@ def reference_boxes(sample_dir: str | os.PathLike, labels: tuple[str, ...] = REF
     area, normalised to the 1024-px frame the list is drawn in. Columns image, label, x0..y1."""
     boxes = read_boxes(BOX_LIST.require_in(Path(sample_dir)))
     boxes = boxes[boxes["label"].isin(labels)]
-    sizes = pd.DataFrame({"image": boxes["image"].unique(), "width": ORIGINAL_SIZE, "height": ORIGINAL_SIZE})
+    sizes = pd.DataFrame({"image": boxes["image"].unique(), "width": FILM_SIZE, "height": FILM_SIZE})
     boxes = normalise_boxes(boxes, sizes)
     chosen = []
     for label in labels:

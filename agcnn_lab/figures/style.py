@@ -4,3 +4,4 @@ BRANCH_COLOURS = {"global": "#1f77b4", "local": "#ff7f0e", "fusion": "#2ca02c", 
 TRUTH_COLOUR = "#00e5ff"  # ground-truth boxes
 ATTENTION_COLOUR = "#ff1744"  # the attention box
 HEATMAP_CMAP = "inferno"  # perceptual: brightness grows with the value (jet draws edges that are not there)
+HEATMAP_SCALE = "heatmap, scaled to [0, 1] per image"  # the colour bar of a column of heatmaps

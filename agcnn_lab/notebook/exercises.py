@@ -75,9 +75,10 @@ def _unanswered(answer) -> bool:
 
 
 def _number(answer) -> float | None:
+    """`answer` as a finite float (a number, or a string holding one), else None; never raises."""
     try:
         value = float(answer)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an int too large for a float
         return None
     return value if math.isfinite(value) else None
 

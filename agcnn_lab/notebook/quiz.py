@@ -19,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .exercises import _number
+
 __all__ = ["QUIZZES", "Question", "check_quiz", "quiz_topics", "show_quiz"]
 
 
@@ -307,11 +309,8 @@ def _choice(answer, count: int) -> int | None:
     """The choice number of `answer` (an int, or a float or string holding one), or None."""
     if isinstance(answer, bool):
         return None
-    try:
-        value = float(answer)
-    except (TypeError, ValueError, OverflowError):
-        return None
-    if value != value or not value.is_integer() or not 1 <= value <= count:
+    value = _number(answer)
+    if value is None or not value.is_integer() or not 1 <= value <= count:
         return None
     return int(value)
 

@@ -340,8 +340,7 @@ def hit_and_miss_examples(model, data, profile: Profile, part: str, device: torc
     pixels}, row_labels; plus `picked` (the chosen lesions) and `lesions` (every lesion of
     `part`, for hits_and_misses_note)."""
     from ..attention import AttentionCrop
-    from ..data.geometry import source_boxes_to_input
-    from ..evaluate.attention_maps import lesion_samples, method_heatmaps
+    from ..evaluate.attention_maps import lesion_samples, method_heatmaps, truth_in_input
 
     reduce = reduce or profile.model.attention.reduce
     lesions = lesion_attention(model, data, profile, part, device, tau, reduce)
@@ -357,12 +356,7 @@ def hit_and_miss_examples(model, data, profile: Profile, part: str, device: torc
     size = images.shape[-1]
     maps = method_heatmaps(model, images, None, (reduce,))[reduce].float().cpu()
     boxes = AttentionCrop(tau=tau, upsample=profile.model.attention.upsample).boxes(maps, size)
-    truth = []
-    for row, frame in zip(picked.itertuples(), frames, strict=True):
-        on_film = everything[everything["image"] == row.image]
-        normalised = torch.tensor(on_film[TRUTH].to_numpy(), dtype=torch.float64)
-        in_input = source_boxes_to_input(normalised, frame.double().expand(len(on_film), 5), size).numpy()
-        truth.append(list(zip(on_film["label"], in_input, strict=True)))
+    truth = truth_in_input(everything, list(picked["image"]), frames, size)
     labels = [f"{row.kind.upper()}: {row.image}\n{row.label}" + (" (peak on it)" if row.kind == "miss" and getattr(row, "peak_hit", False) else "")
               for row in picked.itertuples()]
     return {"images": images[:, 0].cpu().numpy(), "maps": {reduce: maps.numpy()}, "truth": truth,

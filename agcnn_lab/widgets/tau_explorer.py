@@ -8,9 +8,9 @@ the image picker (each image named with its findings) with previous / next / ran
 heatmap statistic (Grad-CAM among them). Readouts: the image's (its box, zoom and verdicts) and the
 set's (every film's boxes at this tau and statistic: the tau sweep's hit and area).
 
-The widget only wires controls to `AttentionExplorer.view` and `.set_readout`
-(agcnn_lab.attention.trace) and `draw_view` (agcnn_lab.figures.attention), all tested without a
-browser. Its parts carry CSS classes so a browser test can find them: agcnn-tau, agcnn-chosen-tau,
+The widget only wires controls to `AttentionExplorer.view` (agcnn_lab.attention.trace),
+`ExplorerSweep.set_readout` (agcnn_lab.evaluate.explorer_sweep) and `draw_view`
+(agcnn_lab.figures.attention), all tested without a browser. Its parts carry CSS classes so a browser test can find them: agcnn-tau, agcnn-chosen-tau,
 agcnn-reset, agcnn-filter, agcnn-image, agcnn-previous, agcnn-next, agcnn-random, agcnn-reduce,
 agcnn-readout-<key> (READOUTS), agcnn-readout-set-<key> (SET_READOUTS), agcnn-figure.
 """

@@ -35,7 +35,7 @@ import numpy as np
 
 from .anatomy import LEFT, RIGHT, Anatomy, sigmoid
 from .difficulty import REFERENCE_SIZE, Difficulty
-from .findings import Chest, Lesion, _window, fine_reticulation, sphere
+from .findings import Chest, Lesion, _box_of, _window, fine_reticulation, sphere
 from .sites import Site, jitter
 
 ROUND_KINDS = ("granuloma", "nipple", "end_on_vessel")
@@ -146,10 +146,7 @@ def _overlap(a, b) -> bool:
 
 def _record(chest: Chest, kind: str, site: Site, rows: slice, cols: slice, patch: np.ndarray) -> Lookalike:
     chest.delta[rows, cols] += patch.astype(np.float32)
-    on = np.abs(patch) >= 0.15 * np.abs(patch).max()
-    r, c = np.flatnonzero(on.any(axis=1)), np.flatnonzero(on.any(axis=0))
-    box = (float(cols.start + c[0]), float(rows.start + r[0]), float(cols.start + c[-1] + 1), float(rows.start + r[-1] + 1))
-    return Lookalike(kind, (float(site.x), float(site.y)), box)
+    return Lookalike(kind, (float(site.x), float(site.y)), _box_of(np.abs(patch), rows.start, cols.start))
 
 
 def granuloma(chest: Chest, site: Site, item: Planned) -> Lookalike:
@@ -255,9 +252,7 @@ def soft_tissue_haze(chest: Chest, d: Difficulty, rng: np.random.Generator) -> L
     haze = cv2.GaussianBlur(net, (0, 0), sigma) * strength
     chest.fill += haze
     shown = haze * chest.lung_air
-    on = shown >= 0.15 * float(shown.max())
-    r, c = np.flatnonzero(on.any(axis=1)), np.flatnonzero(on.any(axis=0))
-    box = (float(c[0]), float(r[0]), float(c[-1] + 1), float(r[-1] + 1))
+    box = _box_of(shown, 0, 0)
     weights = shown.sum()
     x, y = np.arange(chest.size), np.arange(chest.size)
     centre = (float((shown.sum(axis=0) * x).sum() / weights), float((shown.sum(axis=1) * y).sum() / weights))

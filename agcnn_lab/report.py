@@ -189,6 +189,8 @@ def write_report(experiment, data, seconds_total: float | None = None) -> Path:
         "Wall time: " + ", ".join(f"{k} {v / 60:.1f} min" for k, v in experiment.seconds.items())
         + (f"; whole job {seconds_total / 60:.1f} min." if seconds_total else "."),
         "",
+        kept_epochs_line(experiment.histories),
+        "",
         "## Test mean AUC over the 14 diseases, beside the paper",
         "",
         "The paper's numbers are on the real ChestX-ray14; they are a reference point, not a target for a phantom.",
@@ -267,6 +269,20 @@ def attention_grid(experiment, data, count: int = 6):
 
 def _paper_backbone(backbone: str) -> str:
     return "densenet121" if backbone.startswith("densenet") else "resnet50"
+
+
+def kept_epochs_line(histories: dict[str, list[dict]]) -> str:
+    """Which epoch each stage kept (its best on validation), of how many it trained; epoch 0 is
+    a start that no trained epoch beat (stage III's ensemble of the two branches)."""
+    parts = []
+    for stage, history in histories.items():
+        if not history:
+            continue
+        best = max(history, key=lambda h: h["val_mean_auc"])  # the first of equals, as fit_stage keeps
+        trained = sum(1 for h in history if h["epoch"] > 0)
+        kept = "0 (its start: the ensemble of the two branches)" if best["epoch"] == 0 else str(best["epoch"])
+        parts.append(f"{stage} {kept} of {trained} (validation mean AUC {best['val_mean_auc']:.4f})")
+    return "Kept epoch of each stage, chosen on validation: " + "; ".join(parts) + "." if parts else ""
 
 
 def markdown_table(frame: pd.DataFrame) -> str:

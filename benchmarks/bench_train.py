@@ -57,7 +57,8 @@ def epoch_seconds(run: Path) -> None:
             if always:
                 print(f"| {stage} | (no {log}) | | | | |")
             continue
-        seconds = pd.read_csv(log)["seconds"]
+        epochs = pd.read_csv(log)
+        seconds = epochs.loc[epochs["epoch"] > 0, "seconds"]  # epoch 0: the start, validated, not trained
         print(
             f"| {stage} | {len(seconds)} | {seconds.median():.1f} | {seconds.min():.1f} | {seconds.max():.1f} | {seconds.sum():.0f} |"
         )

@@ -154,10 +154,11 @@ def test_describe_stages_prints_the_profiles_recipe():
 
     cpu = get_profile("cpu")
     lines = describe_stages(cpu).splitlines()
-    assert lines[0] == ("stage I (global): 3 epochs, batch 32, SGD lr 0.01 (no drop within its 3 epochs), "
+    assert lines[0] == ("stage I (global): 5 epochs, batch 32, SGD lr 0.01 (no drop within its 5 epochs), "
                         "momentum 0.9, weight decay 0.0001")
     assert "divided by 10 after epoch 2" in lines[1] and lines[2].startswith("stage III (fusion): 1 epoch, batch 32")
     assert lines[3] == "stage II starts the local branch from a copy of the trained global branch (training.local_from_global = True)"
+    assert lines[4].startswith("stage III starts the fusion layer as the mean of the two classifiers (an ensemble)")
     changed = cpu.with_changes(**{"training.stages.global.lr": 0.05, "training.local_from_global": False})
     text = describe_stages(changed)
     assert "SGD lr 0.05" in text and "the backbone's ImageNet weights (training.local_from_global = False)" in text

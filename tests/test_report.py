@@ -2,7 +2,13 @@ import json
 
 import pandas as pd
 
-from agcnn_lab.report import FUSION_GAIN_GOAL, class_table, result_checks, write_report
+from agcnn_lab.report import (
+    FUSION_GAIN_GOAL,
+    class_table,
+    kept_epochs_line,
+    result_checks,
+    write_report,
+)
 
 
 def _metrics(global_auc, fusion_auc, nodule_local=0.8, nodule_global=0.6):
@@ -92,6 +98,20 @@ def test_report_of_a_ci_run(ci_run, ci_data, ci_profile):
     checks = result_checks(metrics, ci_run.localisation)
     section = _section(text, "The result the method exists for")
     assert all(check.line in section for check in checks)
+    # Which epoch each stage kept, the control's stages included.
+    assert kept_epochs_line(ci_run.histories) in text
+    assert all(f"{stage} " in kept_epochs_line(ci_run.histories) for stage in ("global", "fusion", "fusion_whole_film"))
+
+
+def test_the_kept_epoch_line_names_a_kept_start():
+    histories = {
+        "global": [{"epoch": 1, "val_mean_auc": 0.90}, {"epoch": 2, "val_mean_auc": 0.93}, {"epoch": 3, "val_mean_auc": 0.93}],
+        "fusion": [{"epoch": 0, "val_mean_auc": 0.95}, {"epoch": 1, "val_mean_auc": 0.94}],
+    }
+    line = kept_epochs_line(histories)
+    assert "global 2 of 3 (validation mean AUC 0.9300)" in line  # the first of equals, as fit_stage keeps
+    assert "fusion 0 (its start: the ensemble of the two branches) of 1 (validation mean AUC 0.9500)" in line
+    assert kept_epochs_line({}) == ""
 
 
 def test_the_bottom_line_states_the_effect_and_its_verdict():

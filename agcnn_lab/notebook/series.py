@@ -105,8 +105,9 @@ def convergence_note(history: list[dict], flat: float = 0.002) -> str:
     last, before = history[-1]["val_mean_auc"], history[-2]["val_mean_auc"]
     change = last - before
     if change > flat:
-        return (f"still rising at the last epoch ({before:.3f} -> {last:.3f}, {change:+.3f}): not converged; "
-                "more epochs would likely help, and the profile stops here for time.")
+        return (f"still rising at the last epoch ({before:.3f} -> {last:.3f}, {change:+.3f}): not shown to have "
+                "converged; only a longer run can tell whether more epochs help (the kept epoch is chosen on "
+                "validation either way).")
     if change < -flat:
         return f"falling at the last epoch ({before:.3f} -> {last:.3f}): the kept epoch is an earlier one."
     return f"flat at the last epoch ({before:.3f} -> {last:.3f}): converged for this learning rate."
@@ -173,7 +174,8 @@ STAGE_NAMES = {"global": "stage I (global)", "local": "stage II (local)", "fusio
 
 def describe_stages(profile: Profile) -> str:
     """One line per stage of `profile`: epochs, batch, SGD's learning rate and when it drops, and
-    where stage II starts the local branch from (printed by notebook 01 rather than written)."""
+    where stage II starts the local branch from, and how stage III starts (printed by notebook 01
+    rather than written)."""
     lines = []
     for stage, title in STAGE_NAMES.items():
         s = profile.training.stage(stage)
@@ -186,6 +188,8 @@ def describe_stages(profile: Profile) -> str:
              else f"the backbone's {'ImageNet weights' if model.pretrained else 'random initialisation'} "
                   "(training.local_from_global = False)")
     lines.append(f"stage II starts the local branch from {start}")
+    lines.append("stage III starts the fusion layer as the mean of the two classifiers (an ensemble) and keeps that "
+                 "start when validation scores no trained epoch above it")
     return "\n".join(lines)
 
 

@@ -7,6 +7,11 @@ After every epoch it writes, each atomically: `last.pt` (weights, optimizer, sch
 history — everything a resume needs), `best.pt` when the validation mean AUC improved, and
 `log.csv` / `log.json` rebuilt from the history. A run killed at any moment (even SIGKILL)
 restarts from its last completed epoch; a finished stage is not trained again.
+
+With `validate_start=True` the start is scored too, as "epoch 0" of the history (no loss, no
+lr), and it is kept when no epoch beats it: for a stage whose start is already a model
+(stage III starts as the average of the two classifiers, an ensemble), validation decides
+whether training improved on it.
 """
 
 from __future__ import annotations
@@ -53,6 +58,7 @@ def fit_stage(
     amp: bool = False,
     seed: int = 0,
     progress: bool = True,
+    validate_start: bool = False,
 ) -> StageResult:
     """Train the `trainable` modules for settings.epochs epochs; keep the best validation epoch.
 
@@ -83,6 +89,8 @@ def fit_stage(
         scheduler.load_state_dict(state["scheduler"])
         history, best_auc, best_epoch = state["history"], state["best_val_auc"], state["best_epoch"]
         start = state["epoch"] + 1
+    elif validate_start:
+        best_auc, best_epoch = _score_start(stage_dir, trainable, validate, history, ranks, progress)
 
     for epoch in range(start, settings.epochs):
         began = time.perf_counter()
@@ -114,13 +122,7 @@ def fit_stage(
         scheduler.step()
         for module in trainable.values():
             module.eval()
-        val_auc = float(validate())
-        if not math.isfinite(val_auc):
-            # No epoch could ever be chosen (best.pt would never be written): stop, and say why.
-            raise RuntimeError(
-                f"{stage_dir.name}: the validation score of epoch {epoch + 1} is undefined ({val_auc}): "
-                "no class has both positive and negative validation films; use more patients or a larger validation split"
-            )
+        val_auc = _finite(float(validate()), stage_dir, f"epoch {epoch + 1}")
         history.append(
             {"epoch": epoch + 1, "lr": lr, "train_loss": train_loss, "val_mean_auc": val_auc, "seconds": time.perf_counter() - began}
         )
@@ -148,6 +150,33 @@ def fit_stage(
         if progress:
             tqdm.write(f"{stage_dir.name} epoch {epoch + 1}/{settings.epochs}: loss {train_loss:.4f}, val mean AUC {val_auc:.4f}")
     return StageResult(stage_dir, best_epoch, best_auc, history)
+
+
+def _finite(val_auc: float, stage_dir: Path, what: str) -> float:
+    if not math.isfinite(val_auc):
+        # No epoch could ever be chosen (best.pt would never be written): stop, and say why.
+        raise RuntimeError(
+            f"{stage_dir.name}: the validation score of {what} is undefined ({val_auc}): "
+            "no class has both positive and negative validation films; use more patients or a larger validation split"
+        )
+    return val_auc
+
+
+def _score_start(stage_dir: Path, trainable: dict[str, nn.Module], validate, history: list[dict], ranks, progress: bool):
+    """Validate the untrained start as epoch 0; best.pt holds it until an epoch beats it."""
+    began = time.perf_counter()
+    for module in trainable.values():
+        module.eval()
+    val_auc = _finite(float(validate()), stage_dir, "the start (epoch 0)")
+    history.append({"epoch": 0, "lr": None, "train_loss": None, "val_mean_auc": val_auc, "seconds": time.perf_counter() - began})
+    if ranks.is_main:
+        weights = {name: module.state_dict() for name, module in trainable.items()}
+        save_checkpoint(stage_dir / "best.pt", {"weights": weights, "epoch": 0, "val_mean_auc": val_auc})
+        write_log(stage_dir, history)
+    barrier(ranks)
+    if progress:
+        tqdm.write(f"{stage_dir.name} start (epoch 0): val mean AUC {val_auc:.4f}")
+    return val_auc, 0
 
 
 def load_best(stage_dir: str | Path, modules: dict[str, nn.Module], device: torch.device | str = "cpu") -> dict:

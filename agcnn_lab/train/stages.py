@@ -142,6 +142,10 @@ def train_stage(
             amp=training.amp,
             seed=training.seed,
             progress=progress,
+            # Stage III starts as the ensemble of the two branches; on small data a layer fit on
+            # the training films, where the frozen branches are more confident than on new ones,
+            # can end below that start, so validation may keep it (epoch 0).
+            validate_start=name == Stage.FUSION,
         )
     load_best(stage_dir, trainable, device)
     return result

@@ -1,0 +1,86 @@
+"""How strong is the fixed-box rival on the REAL release, beside PhantomCXR-14?
+
+    .venv/bin/python benchmarks/fixed_box_real.py
+    .venv/bin/python benchmarks/fixed_box_real.py --phantom data/phantom-cpu-v2 --areas 0.25 0.35
+
+The report's pointing-game check asks the attention box to beat the best FIXED box of the same
+area (evaluate.fixed_box): one box placed from training lesions, the same for every film. This
+script measures that rival on ChestX-ray14's own 984 boxes (data/nih-sample/BBox_List_2017.csv.gz,
+pixels of the 1024-px films) and on a phantom's box list, the same way for both: the patients split
+in half at random, the box placed on one half's single-lesion films and scored on the other's (a
+patient's films never on both sides: the phantom keeps a patient's lesion sites from film to film).
+Printed: one Markdown table per data set, all lesions and nodules with masses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from agcnn_lab.data.tables import read_boxes
+from agcnn_lab.evaluate.fixed_box import fixed_box_sweep
+from agcnn_lab.report import markdown_table
+
+ROOT = Path(__file__).resolve().parents[1]
+REAL_BOXES = ROOT / "data" / "nih-sample" / "BBox_List_2017.csv.gz"
+REAL_SIZE = 1024  # the release's boxes are in pixels of its 1024-px films
+
+
+def normalised_boxes(path: Path, size: int) -> pd.DataFrame:
+    """A box list as fixed_box wants it: image, label, x0, y0, x1, y1 in [0, 1]."""
+    boxes = read_boxes(path)
+    return pd.DataFrame({
+        "image": boxes["image"], "label": boxes["label"],
+        "x0": boxes["x"] / size, "y0": boxes["y"] / size,
+        "x1": (boxes["x"] + boxes["w"]) / size, "y1": (boxes["y"] + boxes["h"]) / size,
+    })
+
+
+def split_by_patient(truth: pd.DataFrame, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Two halves with no patient on both sides (ChestX-ray14 names: PATIENT_FOLLOWUP.png)."""
+    patients = truth["image"].str.split("_").str[0]
+    unique = np.array(sorted(patients.unique()))
+    np.random.default_rng(seed).shuffle(unique)
+    first = patients.isin(set(unique[: len(unique) // 2]))
+    return truth[first.to_numpy()], truth[~first.to_numpy()]
+
+
+def rival_table(truth: pd.DataFrame, areas: list[float], seed: int = 0) -> pd.DataFrame:
+    """hit_single of the best fixed box per area, for all lesions and for nodules and masses."""
+    rows = {}
+    for name, part in (("all lesions", truth), ("Nodule and Mass", truth[truth["label"].isin(["Nodule", "Mass"])])):
+        place, score = split_by_patient(part, seed)
+        sweep = fixed_box_sweep(place, score, areas)
+        rows[name] = sweep.set_index("area")["hit_single"]
+        rows[f"{name}: films scored"] = sweep.set_index("area")["single"]
+    return pd.DataFrame(rows)
+
+
+def phantom_size(folder: Path) -> int:
+    manifest = folder / "phantom.json"
+    if not manifest.is_file():
+        raise SystemExit(f"{manifest}: no phantom manifest here; generate the set first (make demo)")
+    return int(json.loads(manifest.read_text())["settings"]["size"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--phantom", type=Path, default=ROOT / "data" / "phantom-cpu-v2", help="a generated phantom set")
+    parser.add_argument("--areas", type=float, nargs="+", default=[0.2, 0.25, 0.3, 0.35])
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    sets = {"ChestX-ray14 (the release's 984 boxes)": (REAL_BOXES, REAL_SIZE)}
+    sets[f"PhantomCXR-14 ({args.phantom.name})"] = (args.phantom / "BBox_List_2017.csv", phantom_size(args.phantom))
+    for name, (path, size) in sets.items():
+        table = rival_table(normalised_boxes(path, size), args.areas, args.seed)
+        print(f"### {name}: the best fixed box's single-lesion pointing game\n")
+        print(markdown_table(table.round(2).rename_axis("box area")))
+        print()
+
+
+if __name__ == "__main__":
+    main()

@@ -22,15 +22,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"agcnn-lab {args.command}: interrupted", file=sys.stderr)
         return 130
     finally:
-        _leave_process_group()
+        from .train.distributed import leave_process_group
 
-
-def _leave_process_group() -> None:
-    """Under torchrun, leave the process group the command started (train.distributed)."""
-    import torch.distributed as dist
-
-    if dist.is_available() and dist.is_initialized():
-        dist.destroy_process_group()
+        leave_process_group()
 
 
 def _at_least(low: int):

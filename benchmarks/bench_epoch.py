@@ -28,6 +28,7 @@ from agcnn_lab.profiles import get_profile
 from agcnn_lab.train.distributed import (
     data_parallel,
     from_environment,
+    leave_process_group,
     main_first,
     mean_across,
     process_device,
@@ -115,4 +116,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    finally:
+        leave_process_group()

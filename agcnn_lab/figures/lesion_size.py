@@ -20,7 +20,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-__all__ = ["plot_effect_by_lesion_size", "plot_when_zoom_pays"]
+__all__ = ["plot_effect_by_lesion_size", "plot_when_zoom_pays", "verdict_colour"]
 
 
 CROP_WINS = "#2ca02c"
@@ -55,7 +55,7 @@ def plot_effect_by_lesion_size(
 
     ax.axhline(0, color="black", lw=1)
     for i in x:
-        colour = _verdict_colour(low[i], high[i])
+        colour = verdict_colour(low[i], high[i])
         if colour != UNDECIDED:
             ax.axvspan(i - 0.45, i + 0.45, color=colour, alpha=0.10, lw=0)
         # Asymmetric error bars: a percentile interval need not be centred on the point.
@@ -116,7 +116,9 @@ def plot_effect_by_lesion_size(
     return fig
 
 
-def _verdict_colour(low: float, high: float) -> str:
+def verdict_colour(low: float, high: float) -> str:
+    """Green when a 95% interval lies above 0 (the crop wins), red below (the whole film wins),
+    grey when it holds 0 (no difference shown)."""
     if np.isfinite(low) and low > 0:
         return CROP_WINS
     if np.isfinite(high) and high < 0:

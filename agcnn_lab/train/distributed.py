@@ -66,6 +66,14 @@ def from_environment() -> Ranks:
     return ranks
 
 
+def leave_process_group() -> None:
+    """Leave the process group from_environment started, if any. Every torchrun entry point calls
+    it on the way out: a process that exits with gloo's threads still running can abort
+    ("terminate called without an active exception") after its work is done."""
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
+
+
 def current() -> Ranks:
     """The ranks of the running process group, or SINGLE when there is none."""
     if dist.is_available() and dist.is_initialized():

@@ -1,0 +1,97 @@
+"""Would a fusion fit on films the branches never trained on favour the crop? (no training)
+
+    .venv/bin/python benchmarks/fusion_held_out.py                      # runs/demo-cpu
+    .venv/bin/python benchmarks/fusion_held_out.py --run runs/exp-seed1
+
+Stage III keeps its start, the mean of the two branches' logits, because one epoch on the
+training films lowers validation: the frozen branches are surer on films they were trained on,
+and a layer fit there learns to trust them too much (stacking's trap). The principled fix fits
+the fusion on predictions of films neither branch saw. This script measures it with a finished
+run's validation predictions alone (predictions.csv; the test split is not read): per disease c,
+a logistic regression on (logit global_c, logit local_c), fit on one half of the validation
+patients and scored on the other half, then the halves swapped (cross-fitting), for the crop's
+local branch and for the whole-film control's. Printed: the mean validation AUC of the run's
+fusion, of the logit mean (its start) and of the cross-fitted fusion, crop and whole film, and
+the crop's margin under each.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.special import logit
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+
+from agcnn_lab.data.classes import CLASSES
+from agcnn_lab.report import markdown_table
+
+PAIRS = (("local", "fusion"), ("local_whole_film", "fusion_whole_film"))
+
+
+def branch_frame(predictions: pd.DataFrame, split: str, branch: str) -> pd.DataFrame:
+    rows = predictions[(predictions["split"] == split) & (predictions["branch"] == branch)]
+    if rows.empty:
+        raise SystemExit(f"predictions.csv has no {branch!r} rows on the {split} split")
+    return rows.set_index("image").sort_index()
+
+
+def patient_halves(images: pd.Index, seed: int = 0) -> np.ndarray:
+    """True for the films of a random half of the patients (PATIENT_FOLLOWUP.png names)."""
+    patients = np.array([name.split("_")[0] for name in images])
+    unique = np.unique(patients)
+    np.random.default_rng(seed).shuffle(unique)
+    return np.isin(patients, unique[: len(unique) // 2])
+
+
+def cross_fit_scores(features: np.ndarray, truth: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """Scores of a logistic regression fit on one half and applied to the other, both ways; a
+    half with one class only (nothing to fit) scores the other with the features' mean."""
+    scores = np.zeros(len(truth))
+    for fit, score in ((first, ~first), (~first, first)):
+        if truth[fit].min() == truth[fit].max():
+            scores[score] = features[score].mean(axis=1)
+        else:
+            scores[score] = LogisticRegression().fit(features[fit], truth[fit]).decision_function(features[score])
+    return scores
+
+
+def fusion_aucs(predictions: pd.DataFrame, local: str, fusion: str, split: str = "val") -> dict[str, float]:
+    """Mean AUC over the diseases defined on `split`: the run's fusion, the logit mean, the cross-fit."""
+    global_ = branch_frame(predictions, split, "global")
+    local_ = branch_frame(predictions, split, local).loc[global_.index]
+    fusion_ = branch_frame(predictions, split, fusion).loc[global_.index]
+    first = patient_halves(global_.index)
+    aucs = {"fusion (the run's)": [], "logit mean (stage III's start)": [], "cross-fitted fusion": []}
+    for name in CLASSES:
+        truth = global_[f"true_{name}"].to_numpy()
+        if truth.min() == truth.max():
+            continue
+        features = np.column_stack([logit(np.clip(frame[name].to_numpy(), 1e-7, 1 - 1e-7)) for frame in (global_, local_)])
+        aucs["fusion (the run's)"].append(roc_auc_score(truth, fusion_[name]))
+        aucs["logit mean (stage III's start)"].append(roc_auc_score(truth, features.mean(axis=1)))
+        aucs["cross-fitted fusion"].append(roc_auc_score(truth, cross_fit_scores(features, truth, first)))
+    return {key: float(np.mean(values)) for key, values in aucs.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--run", default="runs/demo-cpu", help="a finished run folder with the whole-film control")
+    args = parser.parse_args()
+    path = Path(args.run) / "predictions.csv"
+    if not path.is_file():
+        raise SystemExit(f"{path}: not found; evaluate the run first (agcnn-lab demo or evaluate)")
+    predictions = pd.read_csv(path)
+    crop, whole = (fusion_aucs(predictions, local, fusion) for local, fusion in PAIRS)
+    table = pd.DataFrame({"crop": crop, "whole film": whole})
+    table["crop - whole film"] = table["crop"] - table["whole film"]
+    films = int((predictions["split"] == "val").sum() / predictions["branch"].nunique())
+    print(f"{args.run}, validation split ({films} films), mean AUC over the diseases\n")
+    print(markdown_table(table.round(4).rename_axis("fusion")))
+
+
+if __name__ == "__main__":
+    main()

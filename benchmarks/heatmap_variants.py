@@ -1,0 +1,133 @@
+"""Does another heatmap from the same global branch find the lesions in a smaller box?
+
+    .venv/bin/python benchmarks/heatmap_variants.py                       # runs/demo-cpu
+    .venv/bin/python benchmarks/heatmap_variants.py --run runs/exp-seed1 --min-hit 0.85
+
+A finished run's global branch (its best stage-I weights), its validation split only (the test
+split is not read). For each heatmap: the tau sweep, the tau the package's rule would choose (the
+highest whose box holds `--min-hit` of the single lesions) and, beside it, the best FIXED box of
+the same area placed from the training lesions (evaluate.fixed_box). Variants:
+
+- `max`: the paper's max_k |f_k|, the profile's heatmap (the reference row);
+- `excess`: max_k (|f_k| - mean_k), where mean_k(x, y) is channel k's mean over the training
+  films labelled No Finding at that place: a radiologist reads a film against normal anatomy, so
+  channels that fire on every chest (the mediastinum, the hila) should not draw the box;
+- `excess-l2`: the root mean square of that excess over the channels (the paper's "l2" on it);
+- `stride-8`: max |f| on a grid twice as fine (16x16 at 128 px): the atrous trick applied once
+  more to the same weights (the last two stride-2 convolutions set to stride 1, the 3x3
+  convolutions after each dilated by 2), no retraining.
+
+Printed: one Markdown table (heatmap, tau, box as a share of the window and of the source film,
+hit_single, the fixed box's hit_single at that area) and each variant's full sweep.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn as nn
+
+from agcnn_lab.attention.heatmap import scale_per_image
+from agcnn_lab.data.classes import CLASSES
+from agcnn_lab.evaluate.fixed_box import fixed_box_sweep
+from agcnn_lab.evaluate.tau_sweep import choose_tau, heatmap_set, tau_sweep
+from agcnn_lab.experiment import load_data, load_run
+from agcnn_lab.report import markdown_table
+from agcnn_lab.train.loader import make_loader
+
+
+def normal_mean(branch: nn.Module, loader) -> torch.Tensor:
+    """(K, h, w): each channel's mean |f| at each place over the films of `loader`."""
+    total, count = None, 0
+    for batch in loader:
+        features = branch(batch.image).features.abs().float()
+        total = features.sum(0) if total is None else total + features.sum(0)
+        count += len(features)
+    return total / count
+
+
+def variants(branch: nn.Module, normal: torch.Tensor) -> dict[str, Callable[[torch.Tensor], torch.Tensor]]:
+    def of(statistic):
+        return lambda images: scale_per_image(statistic(branch(images).features.abs().float()))
+
+    return {
+        "max": of(lambda f: f.amax(1)),
+        "excess": of(lambda f: (f - normal).clamp(min=0).amax(1)),
+        "excess-l2": of(lambda f: (f - normal).clamp(min=0).pow(2).mean(1).sqrt()),
+    }
+
+
+def densify(branch: nn.Module) -> None:
+    """Halve the output stride of a (stride-16) trunk in place: the last stride-2 convolution
+    gets stride 1 and every 3x3 convolution after it twice its dilation (and padding)."""
+    convs = [m for m in branch.modules() if isinstance(m, nn.Conv2d)]
+    last = max(i for i, conv in enumerate(convs) if conv.stride == (2, 2))
+    convs[last].stride = (1, 1)
+    for conv in convs[last + 1 :]:
+        if conv.kernel_size == (3, 3):
+            step = conv.dilation[0] * 2
+            conv.dilation, conv.padding = (step, step), (step, step)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--run", default="runs/demo-cpu", help="a finished run folder (default: runs/demo-cpu)")
+    parser.add_argument("--min-hit", type=float, default=0.85, help="the tau rule's share of single lesions")
+    args = parser.parse_args()
+
+    device = torch.device("cpu")
+    run = load_run(args.run, device)
+    profile, model = run.profile, run.model
+    data = load_data(profile, progress=False)
+    if data.boxes is None:
+        raise SystemExit(f"{args.run}: its data has no lesion boxes, so no pointing game can be played")
+    model.eval()
+    branch = model.global_branch
+
+    def loader(part: str, rows=None):
+        dataset = data.dataset(part, profile.data, with_no_finding=model.with_no_finding)
+        if rows is not None:
+            dataset = torch.utils.data.Subset(dataset, rows)
+        return make_loader(dataset, profile.training.eval_batch_size, profile.training, shuffle=False)
+
+    train = data.entries("train")
+    normal_rows = np.flatnonzero(train[list(CLASSES)].to_numpy().sum(axis=1) == 0)
+    geometry = profile.data.geometry
+    window = (geometry.crop / geometry.resize) ** 2  # the input window's share of the source film
+    val_truth = data.boxes[data.boxes["image"].isin(set(data.entries("val")["image"]))]
+    train_truth = data.boxes[data.boxes["image"].isin(set(train["image"]))]
+    upsample = profile.model.attention.upsample
+
+    with torch.no_grad():
+        normal = normal_mean(branch, loader("train", normal_rows))
+        makers = variants(branch, normal)
+        sweeps = {name: tau_sweep(heatmap_set(loader("val"), device, maps_of), data.boxes, data.entries("val"), upsample=upsample)
+                  for name, maps_of in makers.items()}
+        densify(branch)
+        sweeps["stride-8"] = tau_sweep(heatmap_set(loader("val"), device, makers["max"]), data.boxes,
+                                       data.entries("val"), upsample=upsample)
+
+    rows = []
+    for name, sweep in sweeps.items():
+        tau = choose_tau(sweep, args.min_hit, on="hit_single")
+        chosen = sweep[np.isclose(sweep["tau"], tau)].iloc[0]
+        fixed = fixed_box_sweep(train_truth, val_truth, [chosen["area"] * window]).iloc[0]
+        rows.append({
+            "heatmap": name, "tau": tau, "box (window)": f"{chosen['area']:.0%}",
+            "box (film)": f"{chosen['area'] * window:.0%}", "hit_single": f"{chosen['hit_single']:.0%}",
+            "fixed box, hit_single": f"{fixed['hit_single']:.0%}",
+        })
+    print(f"{args.run}, validation: {len(normal_rows)} No Finding training films make the normal mean; "
+          f"{int(sweeps['max']['single'].iloc[0])} single-lesion films\n")
+    print(markdown_table(pd.DataFrame(rows).set_index("heatmap")))
+    for name, sweep in sweeps.items():
+        print(f"\n{name}\n")
+        print(markdown_table(sweep.round(3).set_index("tau")))
+
+
+if __name__ == "__main__":
+    main()

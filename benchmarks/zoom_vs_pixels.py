@@ -1,0 +1,163 @@
+"""When does zooming pay, by pixel budget: the attention effect against the local input size.
+
+    .venv/bin/python benchmarks/zoom_vs_pixels.py                  # runs/demo-cpu and its 64, 96 px twins
+    .venv/bin/python benchmarks/zoom_vs_pixels.py --base runs/demo-cpu --sizes 64 96 128 \\
+        --out docs/figures/zoom_vs_pixels.png
+
+The paper's zoom is a way to spend a fixed input size well: the local branch sees the box at the
+same number of pixels the whole film would get, so the fewer pixels it has, the more the crop's
+detail should matter. For each size, a run identical to `--base` but for
+`model.attention.crop_size` (the local branch's input, crop and whole-film control alike): its
+folder is `<base>-local<size>` (the base run itself for its own size), trained here when it has no
+metrics.json yet, starting from the base run's stage I (copied: the global branch does not depend
+on the local input size), so only stages II and III are trained (about 4-6 minutes a size on 2
+cores). Each run reads its test split once, as `agcnn-lab demo` does, and writes its report.md.
+
+Printed: one row per size and branch, the test effect (crop minus whole film) with its paired 95%
+interval, and the validation AUCs of the two sides' kept epochs (where the choice is made).
+The figure: the effect against the input size, one panel per branch, green where the interval
+lies above 0, red below, grey across it; the validation difference as a hollow marker.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+
+from agcnn_lab.config import Profile  # noqa: E402
+from agcnn_lab.figures.lesion_size import verdict_colour  # noqa: E402
+from agcnn_lab.report import markdown_table  # noqa: E402
+from agcnn_lab.run_folder import CONFIG_FILE, claim_run_folder  # noqa: E402
+
+CROP_SIZE = "model.attention.crop_size"
+PAIRS = {"local": "local_whole_film", "fusion": "fusion_whole_film"}
+STAGE_LOGS = {  # the kept (best) validation AUC of each side, from the stage logs
+    "local": "stage_local/log.json",
+    "local_whole_film": "whole_film/stage_local/log.json",
+    "fusion": "stage_fusion/log.json",
+    "fusion_whole_film": "whole_film/stage_fusion/log.json",
+}
+
+
+def twin_folder(base: Path, base_profile: Profile, size: int) -> Path:
+    return base if size == base_profile.model.attention.crop_size else base.with_name(f"{base.name}-local{size}")
+
+
+def ensure_run(base: Path, size: int, data=None) -> Path:
+    """The run of `base`'s configuration with the local input at `size` px, trained (stages II and
+    III on the base run's stage I) and evaluated if its folder has no metrics.json yet. `data`:
+    the base run's data bundle (default: load_data of its configuration)."""
+    base_profile = Profile.read(base / CONFIG_FILE)
+    out = twin_folder(base, base_profile, size)
+    if (out / "metrics.json").is_file():
+        return out
+    if out == base:
+        raise SystemExit(f"{base}: no metrics.json; finish the base run first (agcnn-lab demo --out {base})")
+    if not (base / "stage_global" / "best.pt").is_file():
+        raise SystemExit(f"{base}: no stage_global/best.pt to start from; finish the base run first")
+    profile = base_profile.with_changes(**{CROP_SIZE: size})
+    claim_run_folder(out, profile)  # refuses a folder of another configuration, before any work
+    if not (out / "stage_global").exists():
+        shutil.copytree(base / "stage_global", out / "stage_global")
+
+    import time
+
+    from agcnn_lab.experiment import load_data, run_experiment
+    from agcnn_lab.report import write_report
+
+    began = time.perf_counter()
+    data = data if data is not None else load_data(profile)
+    experiment = run_experiment(profile, data, out)
+    write_report(experiment, data, seconds_total=time.perf_counter() - began)
+    return out
+
+
+def kept_validation_auc(run: Path, branch: str) -> float:
+    log = json.loads((run / STAGE_LOGS[branch]).read_text())
+    return max(row["val_mean_auc"] for row in log if row.get("val_mean_auc") is not None)
+
+
+def effect_table(runs: list[Path]) -> pd.DataFrame:
+    """One row per run and branch: input size, test effect and its ci95, validation AUCs."""
+    runs = {run: Profile.read(run / CONFIG_FILE).model.attention.crop_size for run in runs}
+    effects = {}
+    for run in runs:
+        effects[run] = json.loads((run / "metrics.json").read_text()).get("attention_effect")
+        if not effects[run]:
+            raise SystemExit(f"{run}: metrics.json has no attention_effect; train it with the whole-film control")
+    rows = []
+    for branch, control in PAIRS.items():
+        for run, size in sorted(runs.items(), key=lambda item: item[1]):
+            crop_val, film_val = kept_validation_auc(run, branch), kept_validation_auc(run, control)
+            effect = effects[run][branch]
+            rows.append({
+                "input px": size, "branch": branch, "effect": effect["mean"],
+                "ci_lo": effect["ci95"][0], "ci_hi": effect["ci95"][1],
+                "val crop": crop_val, "val whole film": film_val, "val effect": crop_val - film_val,
+                "run": str(run),
+            })
+    return pd.DataFrame(rows)
+
+
+def plot_effect_by_input_size(table: pd.DataFrame) -> Figure:
+    """One panel per branch: the test effect and its interval against the local input size."""
+    branches = list(dict.fromkeys(table["branch"]))
+    fig, axes = plt.subplots(1, len(branches), figsize=(5.6 * len(branches), 4.2), layout="constrained", squeeze=False)
+    for ax, branch in zip(axes[0], branches, strict=True):
+        rows = table[table["branch"] == branch].sort_values("input px")
+        ax.axhline(0, color="black", linewidth=0.8)
+        ax.plot(rows["input px"], rows["effect"], color="#555555", linewidth=1, zorder=1)
+        for _, row in rows.iterrows():
+            size, effect = row["input px"], row["effect"]
+            ax.errorbar(size, effect, yerr=[[effect - row["ci_lo"]], [row["ci_hi"] - effect]], fmt="o",
+                        color=verdict_colour(row["ci_lo"], row["ci_hi"]), capsize=4, markersize=7, zorder=3)
+            ax.plot(size + 2, row["val effect"], marker="D", markerfacecolor="none", markeredgecolor="#1f77b4",
+                    linestyle="none", zorder=2)
+        ax.set_xticks(rows["input px"].tolist())
+        ax.set_xlabel("local input size, px (crop and whole film alike)")
+        ax.set_ylabel("AUC(crop) - AUC(whole film)")
+        ax.set_title(f"{branch}: crop vs whole film")
+    low = min(ax.get_ylim()[0] for ax in axes[0])
+    high = max(ax.get_ylim()[1] for ax in axes[0])
+    for ax in axes[0]:
+        ax.set_ylim(low, high)
+    axes[0][0].legend(handles=[
+        Line2D([], [], marker="o", color="#7f7f7f", linestyle="none", label="test, paired 95% CI (green: crop wins)"),
+        Line2D([], [], marker="D", markerfacecolor="none", markeredgecolor="#1f77b4", linestyle="none",
+               label="validation (kept epochs)"),
+    ], loc="upper right", fontsize=8)
+    return fig
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--base", type=Path, default=Path("runs/demo-cpu"), help="a finished run with the whole-film control")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[64, 96, 128], help="local input sizes, px")
+    parser.add_argument("--out", type=Path, default=Path("docs/figures/zoom_vs_pixels.png"), help="the figure")
+    args = parser.parse_args()
+    if not (args.base / CONFIG_FILE).is_file():
+        raise SystemExit(f"{args.base}: not a run folder (no {CONFIG_FILE}); run agcnn-lab demo first")
+    if any(size < 32 for size in args.sizes):
+        raise SystemExit(f"--sizes: every size must be at least 32 px, got {args.sizes}")
+    runs = [ensure_run(args.base, size) for size in sorted(set(args.sizes))]
+    table = effect_table(runs)
+    print(markdown_table(table.round(3).set_index("input px")))
+    fig = plot_effect_by_input_size(table)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(args.out, dpi=150)
+    print(f"\nfigure: {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+"""benchmarks/heatmap_variants.py: the normal-referenced heatmaps and the atrous stride-8 grid."""
+
+from types import SimpleNamespace
+
+import torch
+from repo_scripts import load_script
+
+from agcnn_lab.models.backbones import create_backbone
+
+variants_script = load_script("benchmarks/heatmap_variants.py")
+
+
+class PlantedBranch(torch.nn.Module):
+    """Returns the batch itself as its feature maps: the test plants them directly."""
+
+    def forward(self, images):
+        return SimpleNamespace(features=images)
+
+
+def test_the_excess_over_normal_finds_what_normal_films_lack():
+    normal_films = torch.zeros(4, 2, 4, 4)
+    normal_films[:, 0, 0, 0] = 5.0  # channel 0 fires at (0, 0) on every film: anatomy
+    loader = [SimpleNamespace(image=normal_films[:2]), SimpleNamespace(image=normal_films[2:])]
+    normal = variants_script.normal_mean(PlantedBranch(), loader)
+    assert normal.shape == (2, 4, 4) and normal[0, 0, 0] == 5.0
+
+    film = normal_films[:1].clone()
+    film[0, 1, 3, 2] = 2.0  # a weaker response that normal films never show: the lesion
+    maps = {name: make(film)[0] for name, make in variants_script.variants(PlantedBranch(), normal).items()}
+    assert divmod(int(maps["max"].argmax()), 4) == (0, 0)  # max |f| points at the anatomy
+    assert divmod(int(maps["excess"].argmax()), 4) == (3, 2)
+    assert divmod(int(maps["excess-l2"].argmax()), 4) == (3, 2)
+    assert maps["excess"][0, 0] == 0.0
+
+
+def test_densify_doubles_the_grid_and_keeps_the_coarse_values():
+    """The atrous trick: stride 1 and twice the dilation compute the coarse grid's values exactly
+    at its even places, with new values between them."""
+    torch.manual_seed(0)
+    backbone = create_backbone("mobilenet_v2", output_stride=16)
+    images = torch.randn(2, 1, 64, 64)
+    for norm in backbone.modules():
+        if isinstance(norm, torch.nn.BatchNorm2d):
+            norm.momentum = 1.0  # statistics of one batch: random weights would shrink the maps to ~1e-8
+    with torch.no_grad():
+        backbone.train()(images)
+        coarse = backbone.eval()(images)
+        assert coarse.abs().max() > 1.0
+        variants_script.densify(backbone)
+        fine = backbone(images)
+    assert coarse.shape[-2:] == (4, 4) and fine.shape[-2:] == (8, 8)
+    torch.testing.assert_close(fine[..., ::2, ::2], coarse, rtol=1e-4, atol=1e-5)

@@ -1,8 +1,8 @@
 """When does zooming pay, by pixel budget: the attention effect against the local input size.
 
     .venv/bin/python benchmarks/zoom_vs_pixels.py                  # runs/demo-cpu and its 64, 96 px twins
-    .venv/bin/python benchmarks/zoom_vs_pixels.py --base runs/demo-cpu --sizes 64 96 128 \\
-        --out docs/figures/zoom_vs_pixels.png
+    .venv/bin/python benchmarks/zoom_vs_pixels.py --base runs/demo-cpu runs/exp-seed1 --sizes 64 96 128 \\
+        --out docs/figures/zoom_vs_pixels.png                      # the same for a second seed beside it
 
 The paper's zoom is a way to spend a fixed input size well: the local branch sees the box at the
 same number of pixels the whole film would get, so the fewer pixels it has, the more the crop's
@@ -16,7 +16,8 @@ cores). Each run reads its test split once, as `agcnn-lab demo` does, and writes
 Printed: one row per size and branch, the test effect (crop minus whole film) with its paired 95%
 interval, and the validation AUCs of the two sides' kept epochs (where the choice is made).
 The figure: the effect against the input size, one panel per branch, green where the interval
-lies above 0, red below, grey across it; the validation difference as a hollow marker.
+lies above 0, red below, grey across it; the validation difference as a hollow marker. Several
+`--base` runs (another training seed, say) are drawn side by side, one line style each.
 """
 
 from __future__ import annotations
@@ -88,8 +89,9 @@ def kept_validation_auc(run: Path, branch: str) -> float:
     return max(row["val_mean_auc"] for row in log if row.get("val_mean_auc") is not None)
 
 
-def effect_table(runs: list[Path]) -> pd.DataFrame:
-    """One row per run and branch: input size, test effect and its ci95, validation AUCs."""
+def effect_table(runs: list[Path], series: str = "") -> pd.DataFrame:
+    """One row per run and branch: input size, test effect and its ci95, validation AUCs;
+    `series` names the runs' group in the figure (their base run)."""
     runs = {run: Profile.read(run / CONFIG_FILE).model.attention.crop_size for run in runs}
     effects = {}
     for run in runs:
@@ -102,7 +104,7 @@ def effect_table(runs: list[Path]) -> pd.DataFrame:
             crop_val, film_val = kept_validation_auc(run, branch), kept_validation_auc(run, control)
             effect = effects[run][branch]
             rows.append({
-                "input px": size, "branch": branch, "effect": effect["mean"],
+                "series": series, "input px": size, "branch": branch, "effect": effect["mean"],
                 "ci_lo": effect["ci95"][0], "ci_hi": effect["ci95"][1],
                 "val crop": crop_val, "val whole film": film_val, "val effect": crop_val - film_val,
                 "run": str(run),
@@ -110,21 +112,32 @@ def effect_table(runs: list[Path]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+LINE_STYLES = ("-", "--", ":", "-.")
+MARKERS = ("o", "s", "^", "v")
+
+
 def plot_effect_by_input_size(table: pd.DataFrame) -> Figure:
-    """One panel per branch: the test effect and its interval against the local input size."""
+    """One panel per branch: the test effect and its interval against the local input size, one
+    series (line style and marker) per value of table["series"], shifted apart along x."""
     branches = list(dict.fromkeys(table["branch"]))
+    series = list(dict.fromkeys(table["series"])) if "series" in table else [""]
+    shift = 4.0 if len(series) > 1 else 0.0
     fig, axes = plt.subplots(1, len(branches), figsize=(5.6 * len(branches), 4.2), layout="constrained", squeeze=False)
     for ax, branch in zip(axes[0], branches, strict=True):
-        rows = table[table["branch"] == branch].sort_values("input px")
         ax.axhline(0, color="black", linewidth=0.8)
-        ax.plot(rows["input px"], rows["effect"], color="#555555", linewidth=1, zorder=1)
-        for _, row in rows.iterrows():
-            size, effect = row["input px"], row["effect"]
-            ax.errorbar(size, effect, yerr=[[effect - row["ci_lo"]], [row["ci_hi"] - effect]], fmt="o",
-                        color=verdict_colour(row["ci_lo"], row["ci_hi"]), capsize=4, markersize=7, zorder=3)
-            ax.plot(size + 2, row["val effect"], marker="D", markerfacecolor="none", markeredgecolor="#1f77b4",
-                    linestyle="none", zorder=2)
-        ax.set_xticks(rows["input px"].tolist())
+        for k, name in enumerate(series):
+            rows = table[(table["branch"] == branch) & ((table["series"] == name) if "series" in table else True)]
+            rows = rows.sort_values("input px")
+            offset = (k - (len(series) - 1) / 2) * shift
+            marker, style = MARKERS[k % len(MARKERS)], LINE_STYLES[k % len(LINE_STYLES)]
+            ax.plot(rows["input px"] + offset, rows["effect"], color="#555555", linewidth=1, linestyle=style, zorder=1)
+            for _, row in rows.iterrows():
+                size, effect = row["input px"] + offset, row["effect"]
+                ax.errorbar(size, effect, yerr=[[effect - row["ci_lo"]], [row["ci_hi"] - effect]], fmt=marker,
+                            color=verdict_colour(row["ci_lo"], row["ci_hi"]), capsize=4, markersize=7, zorder=3)
+                ax.plot(size + 1.5, row["val effect"], marker=marker, markerfacecolor="none",
+                        markeredgecolor="#1f77b4", linestyle="none", zorder=2)
+        ax.set_xticks(sorted(set(table["input px"])))
         ax.set_xlabel("local input size, px (crop and whole film alike)")
         ax.set_ylabel("AUC(crop) - AUC(whole film)")
         ax.set_title(f"{branch}: crop vs whole film")
@@ -132,27 +145,37 @@ def plot_effect_by_input_size(table: pd.DataFrame) -> Figure:
     high = max(ax.get_ylim()[1] for ax in axes[0])
     for ax in axes[0]:
         ax.set_ylim(low, high)
-    axes[0][0].legend(handles=[
+    handles = [
         Line2D([], [], marker="o", color="#7f7f7f", linestyle="none", label="test, paired 95% CI (green: crop wins)"),
-        Line2D([], [], marker="D", markerfacecolor="none", markeredgecolor="#1f77b4", linestyle="none",
+        Line2D([], [], marker="o", markerfacecolor="none", markeredgecolor="#1f77b4", linestyle="none",
                label="validation (kept epochs)"),
-    ], loc="upper right", fontsize=8)
+    ]
+    if len(series) > 1:
+        handles += [Line2D([], [], marker=MARKERS[k % len(MARKERS)], color="#555555", linestyle=LINE_STYLES[k % len(LINE_STYLES)],
+                           label=name) for k, name in enumerate(series)]
+    axes[0][0].legend(handles=handles, loc="upper right", fontsize=8)
     return fig
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--base", type=Path, default=Path("runs/demo-cpu"), help="a finished run with the whole-film control")
+    parser.add_argument("--base", type=Path, nargs="+", default=[Path("runs/demo-cpu")],
+                        help="finished runs with the whole-film control (several: one series each)")
     parser.add_argument("--sizes", type=int, nargs="+", default=[64, 96, 128], help="local input sizes, px")
     parser.add_argument("--out", type=Path, default=Path("docs/figures/zoom_vs_pixels.png"), help="the figure")
     args = parser.parse_args()
-    if not (args.base / CONFIG_FILE).is_file():
-        raise SystemExit(f"{args.base}: not a run folder (no {CONFIG_FILE}); run agcnn-lab demo first")
+    for base in args.base:
+        if not (base / CONFIG_FILE).is_file():
+            raise SystemExit(f"{base}: not a run folder (no {CONFIG_FILE}); run agcnn-lab demo first")
     if any(size < 32 for size in args.sizes):
         raise SystemExit(f"--sizes: every size must be at least 32 px, got {args.sizes}")
-    runs = [ensure_run(args.base, size) for size in sorted(set(args.sizes))]
-    table = effect_table(runs)
-    print(markdown_table(table.round(3).set_index("input px")))
+    tables = []
+    for base in args.base:
+        runs = [ensure_run(base, size) for size in sorted(set(args.sizes))]
+        seed = Profile.read(base / CONFIG_FILE).training.seed
+        tables.append(effect_table(runs, series=f"{base.name} (seed {seed})"))
+    table = pd.concat(tables, ignore_index=True)
+    print(markdown_table(table.drop(columns="run").round(3).set_index("series")))
     fig = plot_effect_by_input_size(table)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(args.out, dpi=150)

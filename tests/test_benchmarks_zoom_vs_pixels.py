@@ -2,6 +2,7 @@
 
 import json
 
+import pandas as pd
 import pytest
 from repo_scripts import load_script
 
@@ -31,6 +32,9 @@ def test_a_twin_at_another_size_trains_only_stages_two_and_three(ci_run, ci_data
     assert row["val effect"] == pytest.approx(row["val crop"] - row["val whole film"])
     figure = pixels.plot_effect_by_input_size(table)
     assert [ax.get_title() for ax in figure.axes] == ["local: crop vs whole film", "fusion: crop vs whole film"]
+    two = pd.concat([pixels.effect_table([base, twin], "seed 0"), pixels.effect_table([base, twin], "seed 1")])
+    legend = pixels.plot_effect_by_input_size(two).axes[0].get_legend()
+    assert [text.get_text() for text in legend.get_texts()][-2:] == ["seed 0", "seed 1"]
 
 
 def test_a_base_run_without_results_is_refused_before_any_work(tmp_path, ci_profile):

@@ -18,9 +18,9 @@ import argparse
 import json
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
+from agcnn_lab.data.splits import half_of_patients
 from agcnn_lab.data.tables import read_boxes
 from agcnn_lab.evaluate.fixed_box import fixed_box_sweep
 from agcnn_lab.report import markdown_table
@@ -42,11 +42,8 @@ def normalised_boxes(path: Path, size: int) -> pd.DataFrame:
 
 def split_by_patient(truth: pd.DataFrame, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Two halves with no patient on both sides (ChestX-ray14 names: PATIENT_FOLLOWUP.png)."""
-    patients = truth["image"].str.split("_").str[0]
-    unique = np.array(sorted(patients.unique()))
-    np.random.default_rng(seed).shuffle(unique)
-    first = patients.isin(set(unique[: len(unique) // 2]))
-    return truth[first.to_numpy()], truth[~first.to_numpy()]
+    first = half_of_patients(truth["image"], seed)
+    return truth[first], truth[~first]
 
 
 def rival_table(truth: pd.DataFrame, areas: list[float], seed: int = 0) -> pd.DataFrame:

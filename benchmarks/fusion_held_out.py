@@ -27,6 +27,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
 from agcnn_lab.data.classes import CLASSES
+from agcnn_lab.data.splits import half_of_patients
 from agcnn_lab.report import markdown_table
 
 PAIRS = (("local", "fusion"), ("local_whole_film", "fusion_whole_film"))
@@ -37,14 +38,6 @@ def branch_frame(predictions: pd.DataFrame, split: str, branch: str) -> pd.DataF
     if rows.empty:
         raise SystemExit(f"predictions.csv has no {branch!r} rows on the {split} split")
     return rows.set_index("image").sort_index()
-
-
-def patient_halves(images: pd.Index, seed: int = 0) -> np.ndarray:
-    """True for the films of a random half of the patients (PATIENT_FOLLOWUP.png names)."""
-    patients = np.array([name.split("_")[0] for name in images])
-    unique = np.unique(patients)
-    np.random.default_rng(seed).shuffle(unique)
-    return np.isin(patients, unique[: len(unique) // 2])
 
 
 def cross_fit_scores(features: np.ndarray, truth: np.ndarray, first: np.ndarray) -> np.ndarray:
@@ -64,7 +57,7 @@ def fusion_aucs(predictions: pd.DataFrame, local: str, fusion: str, split: str =
     global_ = branch_frame(predictions, split, "global")
     local_ = branch_frame(predictions, split, local).loc[global_.index]
     fusion_ = branch_frame(predictions, split, fusion).loc[global_.index]
-    first = patient_halves(global_.index)
+    first = half_of_patients(global_.index)
     aucs = {"fusion (the run's)": [], "logit mean (stage III's start)": [], "cross-fitted fusion": []}
     for name in CLASSES:
         truth = global_[f"true_{name}"].to_numpy()

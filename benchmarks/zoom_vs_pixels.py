@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import time
 from pathlib import Path
 
 import matplotlib
@@ -37,17 +38,18 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
 from agcnn_lab.config import Profile  # noqa: E402
+from agcnn_lab.experiment import CONTROL_DIR, load_data, run_experiment  # noqa: E402
 from agcnn_lab.figures.lesion_size import verdict_colour  # noqa: E402
-from agcnn_lab.report import markdown_table  # noqa: E402
+from agcnn_lab.report import markdown_table, write_report  # noqa: E402
 from agcnn_lab.run_folder import CONFIG_FILE, claim_run_folder  # noqa: E402
 
 CROP_SIZE = "model.attention.crop_size"
 PAIRS = {"local": "local_whole_film", "fusion": "fusion_whole_film"}
 STAGE_LOGS = {  # the kept (best) validation AUC of each side, from the stage logs
     "local": "stage_local/log.json",
-    "local_whole_film": "whole_film/stage_local/log.json",
+    "local_whole_film": f"{CONTROL_DIR}/stage_local/log.json",
     "fusion": "stage_fusion/log.json",
-    "fusion_whole_film": "whole_film/stage_fusion/log.json",
+    "fusion_whole_film": f"{CONTROL_DIR}/stage_fusion/log.json",
 }
 
 
@@ -71,11 +73,6 @@ def ensure_run(base: Path, size: int, data=None) -> Path:
     claim_run_folder(out, profile)  # refuses a folder of another configuration, before any work
     if not (out / "stage_global").exists():
         shutil.copytree(base / "stage_global", out / "stage_global")
-
-    import time
-
-    from agcnn_lab.experiment import load_data, run_experiment
-    from agcnn_lab.report import write_report
 
     began = time.perf_counter()
     data = data if data is not None else load_data(profile)

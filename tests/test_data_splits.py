@@ -1,7 +1,13 @@
 import pandas as pd
 import pytest
 
-from agcnn_lab.data import image_split, official_split, patient_overlap, patient_split
+from agcnn_lab.data import (
+    half_of_patients,
+    image_split,
+    official_split,
+    patient_overlap,
+    patient_split,
+)
 
 
 @pytest.fixture(scope="module")
@@ -65,3 +71,12 @@ def test_official_lists_with_a_byte_order_mark_keep_their_first_image(real_entri
     (tmp_path / "test_list.txt").write_text("\ufeff" + names[3] + "\n", encoding="utf-8")
     split = official_split(few, tmp_path / "train_val_list.txt", tmp_path / "test_list.txt", 0.0)
     assert split.train["image"].tolist() == names[:3] and split.test["image"].tolist() == names[3:]
+
+
+def test_half_of_patients_never_splits_a_patient():
+    images = pd.Index([f"{p:08d}_{f:03d}.png" for p in range(50) for f in range(3)])
+    first = half_of_patients(images)
+    by_patient = pd.Series(first, index=[name.split("_")[0] for name in images]).groupby(level=0).nunique()
+    assert (by_patient == 1).all()
+    assert 0.3 < first.mean() < 0.7
+    assert (half_of_patients(images) == first).all() and not (half_of_patients(images, seed=1) == first).all()

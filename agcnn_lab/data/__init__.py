@@ -4,7 +4,14 @@ from .chestmnist import read_chestmnist
 from .classes import CLASSES, NO_FINDING, class_index
 from .images import ImageReadError, read_image
 from .nih import prepare_nih
-from .splits import Split, image_split, official_split, patient_overlap, patient_split
+from .splits import (
+    Split,
+    half_of_patients,
+    image_split,
+    official_split,
+    patient_overlap,
+    patient_split,
+)
 from .tables import TableError, read_boxes, read_entries, read_image_list
 
 __all__ = [
@@ -14,6 +21,7 @@ __all__ = [
     "Split",
     "TableError",
     "class_index",
+    "half_of_patients",
     "image_split",
     "official_split",
     "patient_overlap",

@@ -66,6 +66,16 @@ def image_split(
     return Split(*(_reset(entries.iloc[np.sort(order[a:b])]) for a, b in cuts))
 
 
+def half_of_patients(images: Iterable[str], seed: int = 0) -> np.ndarray:
+    """True for the images of a random half of the patients, read from ChestX-ray14's names
+    (PATIENT_FOLLOWUP.png, as the phantom names its films too): two halves for a cross-fit or a
+    place-then-score check, no patient on both sides. The same seed gives the same halves."""
+    patients = np.array([str(name).split("_")[0] for name in images])
+    unique = np.unique(patients)
+    np.random.default_rng(seed).shuffle(unique)
+    return np.isin(patients, unique[: len(unique) // 2])
+
+
 def patient_overlap(a: pd.DataFrame, b: pd.DataFrame) -> int:
     """How many patients have images in both frames."""
     return len(set(a["patient_id"]) & set(b["patient_id"]))

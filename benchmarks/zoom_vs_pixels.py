@@ -10,8 +10,8 @@ detail should matter. For each size, a run identical to `--base` but for
 `model.attention.crop_size` (the local branch's input, crop and whole-film control alike): its
 folder is `<base>-local<size>` (the base run itself for its own size), trained here when it has no
 metrics.json yet, starting from the base run's stage I (copied: the global branch does not depend
-on the local input size), so only stages II and III are trained (about 4-6 minutes a size on 2
-cores). Each run reads its test split once, as `agcnn-lab demo` does, and writes its report.md.
+on the local input size), so only stages II and III are trained (BENCHMARKS.md has the minutes
+each took). Each run reads its test split once, as `agcnn-lab demo` does, and writes its report.md.
 
 Printed: one row per size and branch, the test effect (crop minus whole film) with its paired 95%
 interval, and the validation AUCs of the two sides' kept epochs (where the choice is made).

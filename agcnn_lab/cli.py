@@ -67,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", type=_at_least(64), default=512, help="image side in pixels (>= 64)")
     p.add_argument("--seed", type=_at_least(0), default=0)
     p.add_argument("--workers", type=_at_least(1), default=None, help="processes (default: all cores)")
+    p.add_argument("--preset", default=None,
+                   help="the phantom's settings, v1-v4 (docs/phantom.md; default: the cpu profile's, as make demo)")
     p.set_defaults(run=_make_phantom)
 
     p = commands.add_parser("prepare-nih", help="download, verify and cache ChestX-ray14")
@@ -250,9 +252,12 @@ def _summary(args) -> int:
 
 
 def _make_phantom(args) -> int:
-    from .data.phantom import generate
+    from .data.phantom import difficulty_preset, generate
+    from .profiles import get_profile
 
-    out = generate(args.out, args.patients, size=args.size, seed=args.seed, workers=args.workers)
+    preset = args.preset or get_profile("cpu").data.phantom_preset
+    difficulty = difficulty_preset(preset)  # an unknown name is refused here, before any work
+    out = generate(args.out, args.patients, size=args.size, seed=args.seed, workers=args.workers, difficulty=difficulty)
     print(f"wrote {out}")
     return 0
 

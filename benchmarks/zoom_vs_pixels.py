@@ -3,6 +3,8 @@
     .venv/bin/python benchmarks/zoom_vs_pixels.py                  # runs/demo-cpu and its 64, 96 px twins
     .venv/bin/python benchmarks/zoom_vs_pixels.py --base runs/demo-cpu runs/exp-seed1 --sizes 64 96 128 \\
         --out docs/figures/zoom_vs_pixels.png                      # the same for a second seed beside it
+    .venv/bin/python benchmarks/zoom_vs_pixels.py --base runs/demo-cpu runs/exp-seed1 --sizes 64 96 128 160 \
+        --no-train                                                 # draw the finished twins only
 
 The paper's zoom is a way to spend a fixed input size well: the local branch sees the box at the
 same number of pixels the whole film would get, so the fewer pixels it has, the more the crop's
@@ -79,6 +81,13 @@ def ensure_run(base: Path, size: int, data=None) -> Path:
     experiment = run_experiment(profile, data, out)
     write_report(experiment, data, seconds_total=time.perf_counter() - began)
     return out
+
+
+def finished_runs(base: Path, sizes: list[int]) -> list[Path]:
+    """The twins of `base` at `sizes` that have their metrics.json, training none (--no-train)."""
+    base_profile = Profile.read(base / CONFIG_FILE)
+    twins = [twin_folder(base, base_profile, size) for size in sorted(set(sizes))]
+    return [twin for twin in twins if (twin / "metrics.json").is_file()]
 
 
 def kept_validation_auc(run: Path, branch: str) -> float:
@@ -160,6 +169,8 @@ def main() -> None:
                         help="finished runs with the whole-film control (several: one series each)")
     parser.add_argument("--sizes", type=int, nargs="+", default=[64, 96, 128], help="local input sizes, px")
     parser.add_argument("--out", type=Path, default=Path("docs/figures/zoom_vs_pixels.png"), help="the figure")
+    parser.add_argument("--no-train", action="store_true",
+                        help="train nothing: table and draw only the sizes whose runs are finished")
     args = parser.parse_args()
     for base in args.base:
         if not (base / CONFIG_FILE).is_file():
@@ -168,7 +179,12 @@ def main() -> None:
         raise SystemExit(f"--sizes: every size must be at least 32 px, got {args.sizes}")
     tables = []
     for base in args.base:
-        runs = [ensure_run(base, size) for size in sorted(set(args.sizes))]
+        if args.no_train:
+            runs = finished_runs(base, args.sizes)
+            if not runs:
+                raise SystemExit(f"{base}: no finished run at any of the sizes {args.sizes} (--no-train)")
+        else:
+            runs = [ensure_run(base, size) for size in sorted(set(args.sizes))]
         seed = Profile.read(base / CONFIG_FILE).training.seed
         tables.append(effect_table(runs, series=f"{base.name} (seed {seed})"))
     table = pd.concat(tables, ignore_index=True)

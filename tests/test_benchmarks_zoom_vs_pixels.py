@@ -22,6 +22,8 @@ def test_a_twin_at_another_size_trains_only_stages_two_and_three(ci_run, ci_data
     assert (base / "stage_global" / "best.pt").read_bytes() == before
     assert (twin / "report.md").is_file() and (twin / "whole_film" / "stage_local" / "log.json").is_file()
     assert pixels.ensure_run(base, size, data=ci_data) == twin  # finished: nothing trained again
+    assert pixels.finished_runs(base, [size + 16, size, size - 8]) == [twin, base]  # no twin at size - 8
+    assert not base.with_name(f"{base.name}-local{size - 8}").exists()  # and none trained
 
     table = pixels.effect_table([base, twin])
     assert table["input px"].tolist() == [size, size + 16, size, size + 16]

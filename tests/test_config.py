@@ -17,7 +17,7 @@ def test_every_profile_round_trips_through_json(name):
 
 def test_each_layer_has_its_part():
     cpu = get_profile("cpu")
-    assert cpu.data.geometry.crop == 128 and cpu.data.phantom_preset == "v2"
+    assert cpu.data.geometry.crop == 128 and cpu.data.phantom_preset == "v4"
     assert cpu.model.backbone == "mobilenet_v2" and cpu.model.pretrained
     assert cpu.model.attention.crop_from is CropFrom.SOURCE and cpu.model.attention.tau_on is TauRule.HIT_SINGLE
     assert cpu.training.stage(Stage.LOCAL).epochs == 3 and cpu.training.stage("joint") == cpu.training.stage("global")
@@ -43,8 +43,8 @@ def test_with_changes_takes_dotted_paths_and_checks_them():
 def test_an_unknown_tau_rule_or_preset_is_refused_before_any_training():
     with pytest.raises(ConfigError, match="model.attention.tau_on must be one of hit, hit_single, got 'hits'"):
         get_profile("cpu").with_changes(**{"model.attention.tau_on": "hits"})
-    with pytest.raises(ConfigError, match="phantom_preset must be one of v1, v2, v3, got 'v4'"):
-        get_profile("ci").with_changes(**{"data.phantom_preset": "v4"})
+    with pytest.raises(ConfigError, match="phantom_preset must be one of v1, v2, v3, v4, got 'v5'"):
+        get_profile("ci").with_changes(**{"data.phantom_preset": "v5"})
 
 
 def test_an_unknown_profile_names_the_choices():
@@ -82,5 +82,5 @@ def test_write_is_atomic_and_reads_back(tmp_path):
 
 def test_the_demo_starts_from_imagenet_and_the_scratch_profile_keeps_the_first_edition():
     cpu, scratch = get_profile("cpu"), get_profile("cpu-scratch")
-    assert cpu.model.pretrained and cpu.model.backbone == "mobilenet_v2" and cpu.data.phantom_preset == "v2"
+    assert cpu.model.pretrained and cpu.model.backbone == "mobilenet_v2" and cpu.data.phantom_preset == "v4"
     assert not scratch.model.pretrained and scratch.model.backbone == "tiny" and scratch.data.phantom_preset == "v1"

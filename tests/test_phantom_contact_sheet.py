@@ -1,11 +1,12 @@
 """The contact sheet: real radiographs beside phantom ones, with labels and boxes."""
 
 import matplotlib
+import pytest
 
 matplotlib.use("Agg")
 
 from agcnn_lab.data.phantom import generate  # noqa: E402
-from agcnn_lab.figures.contact_sheet import phantom_contact_sheet  # noqa: E402
+from agcnn_lab.figures.contact_sheet import main, phantom_contact_sheet  # noqa: E402
 
 
 def test_contact_sheet_draws_real_and_phantom_images(tmp_path, nih_sample):
@@ -24,3 +25,9 @@ def test_committed_figure_is_small_enough():
 
     figure = Path(__file__).resolve().parents[1] / "docs" / "figures" / "phantom_contact_sheet.png"
     assert figure.is_file() and figure.stat().st_size < 1.5e6
+
+
+def test_the_command_refuses_an_unknown_preset_before_making_a_set(tmp_path):
+    with pytest.raises(ValueError, match="unknown difficulty preset 'v9'"):
+        main(["--out", str(tmp_path / "sheet.png"), "--preset", "v9"])
+    assert not (tmp_path / "sheet.png").exists()

@@ -17,7 +17,8 @@ from agcnn_lab.data import (
     read_image,
     read_image_list,
 )
-from agcnn_lab.data.phantom import LOCALISED, Difficulty, generate
+from agcnn_lab.data.phantom import LOCALISED, PRESETS, Difficulty, generate
+from agcnn_lab.profiles import get_profile
 
 SIZE = 96
 
@@ -202,6 +203,22 @@ def test_cli_make_phantom(tmp_path, capsys):
     assert "argument --patients: must be >= 1, got -1" in capsys.readouterr().err
 
 
+def test_cli_make_phantom_makes_the_demo_set_unless_told_another_preset(tmp_path, capsys):
+    def difficulty_of(root):
+        return json.loads((root / "phantom.json").read_text())["settings"]["difficulty"]
+
+    small = ["--patients", "2", "--size", "64", "--workers", "1"]
+    assert cli_main(["make-phantom", "--out", str(tmp_path / "demo"), *small]) == 0
+    demo_preset = PRESETS[get_profile("cpu").data.phantom_preset]
+    assert Difficulty.from_dict(difficulty_of(tmp_path / "demo")) == demo_preset
+    assert cli_main(["make-phantom", "--out", str(tmp_path / "v2"), *small, "--preset", "v2"]) == 0
+    assert Difficulty.from_dict(difficulty_of(tmp_path / "v2")) == PRESETS["v2"] != demo_preset
+    capsys.readouterr()
+    assert cli_main(["make-phantom", "--out", str(tmp_path / "bad"), *small, "--preset", "v9"]) == 2
+    assert "unknown difficulty preset 'v9'" in capsys.readouterr().err
+    assert not (tmp_path / "bad").exists()
+
+
 def test_a_set_missing_a_table_is_regenerated(tmp_path):
     root = generate(tmp_path / "set", 2, size=64, seed=1, workers=1)
     before = _hashes(root)
@@ -258,3 +275,20 @@ def test_an_unfinished_or_older_set_has_no_checksum_to_trust(tmp_path):
     (root / "phantom.json").write_text(json.dumps({**manifest, "complete": False}))
     with pytest.raises(ValueError, match=r"set: an unfinished PhantomCXR-14 set; run generate\(\) on it again"):
         recorded_checksum(root)
+
+
+def test_v4_places_the_same_lesions_more_loosely_than_v2_and_keeps_their_boxes_on_the_film(tmp_path):
+    """v4 changes only the pose: the same patients' lesions spread wider over the film (what makes
+    a fixed box weaker), and every box still lies on its film."""
+    spreads = {}
+    for name in ("v2", "v4"):
+        root = generate(tmp_path / name, 120, size=64, seed=0, workers=1, difficulty=PRESETS[name])
+        boxes = read_boxes(root / "BBox_List_2017.csv")
+        assert len(boxes) > 100
+        assert (boxes["x"] >= 0).all() and (boxes["y"] >= 0).all()
+        assert (boxes["x"] + boxes["w"] <= 64).all() and (boxes["y"] + boxes["h"] <= 64).all()
+        centre_y = (boxes["y"] + boxes["h"] / 2) / 64
+        spreads[name] = centre_y.groupby(boxes["label"]).std()
+    wider = spreads["v4"] > spreads["v2"]
+    assert wider["Effusion"] and wider["Atelectasis"] and wider["Pneumothorax"], spreads
+    assert wider.mean() >= 0.8, spreads

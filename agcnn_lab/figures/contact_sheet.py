@@ -157,16 +157,22 @@ def _zooms(root: Path, boxes, seed: int):
 
 
 def main(argv: list[str] | None = None) -> None:
-    from ..data.phantom import generate
+    from ..data.phantom import difficulty_preset, generate
+    from ..profiles import get_profile
+
+    demo_preset = get_profile("cpu").data.phantom_preset
 
     parser = argparse.ArgumentParser(description="Draw the PhantomCXR-14 contact sheet.")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--phantom", type=Path, default=None, help="a generated set (default: make one)")
     parser.add_argument("--real", type=Path, default=Path("data/nih-sample"))
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--preset", default=demo_preset,
+                        help=f"the phantom's settings when one is made (default: make demo's, {demo_preset})")
     args = parser.parse_args(argv)
+    difficulty = difficulty_preset(args.preset)  # an unknown name fails here, before any work
     with tempfile.TemporaryDirectory() as tmp:
-        root = args.phantom or generate(Path(tmp) / "phantom", 200, size=512, seed=args.seed)
+        root = args.phantom or generate(Path(tmp) / "phantom", 200, size=512, seed=args.seed, difficulty=difficulty)
         fig = phantom_contact_sheet(root, args.real, seed=args.seed)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(args.out, dpi=110)

@@ -20,7 +20,8 @@ unlabelled LOOK-ALIKES (calcified granulomas, nipple shadows, end-on vessels, sk
 a 128-px view cannot tell from a nodule or a pneumothorax but the 512-px source can
 (lookalikes.py). With the look-alike probabilities at 0 and no spicules, films are v1's bytes.
 "v3" adds a fine fibrotic net and its look-alike haze; "v4" is v2 positioned as loosely as the
-release's films are (docs/phantom.md has the reasons and what each measured).
+release's films are; "v5" is v4 with devices (devices.py). docs/phantom.md has the reasons and
+what each measured.
 
     from dataclasses import replace
     harder = replace(Difficulty(), nodule_contrast=(0.15, 0.25))
@@ -31,7 +32,7 @@ release's films are (docs/phantom.md has the reasons and what each measured).
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 
 REFERENCE_SIZE = 512
 
@@ -97,6 +98,11 @@ class Difficulty:
     # fine fibrotic net averages into at 128 px, without its lines (the look-alike of v3's
     # Fibrosis). Drawn only when fibrosis_line_period is set.
     soft_tissue_haze_probability: float = 0.0
+    # v5: devices, unlabelled and unrelated to the labels (devices.py): ECG electrodes and their
+    # lead wires, a central venous line, a pacemaker; each kind's probability per film.
+    ecg_probability: float = 0.0
+    line_probability: float = 0.0
+    pacemaker_probability: float = 0.0
     # Fine vessel twigs out to the lateral lung, so that a rim with and without markings
     # (pneumothorax vs skin fold) differs at 512 px; 0 draws none (v1).
     peripheral_vessels: float = 1.0
@@ -153,10 +159,11 @@ class Difficulty:
 # Fields that are probabilities, checked to lie in [0, 1].
 PROBABILITIES = ("border_probability", "marker_probability", "nodule_notch_probability", "granuloma_probability",
                  "nipple_probability", "end_on_vessel_probability", "skin_fold_probability",
-                 "soft_tissue_haze_probability")
+                 "soft_tissue_haze_probability", "ecg_probability", "line_probability", "pacemaker_probability")
 
 # Fields added after v2, with their "off" values (what a v2 manifest means by their absence).
-ADDED_AFTER_V2 = {"fibrosis_line_period": (0.0, 0.0), "soft_tissue_haze_probability": 0.0}
+ADDED_AFTER_V2 = {"fibrosis_line_period": (0.0, 0.0), "soft_tissue_haze_probability": 0.0,
+                  "ecg_probability": 0.0, "line_probability": 0.0, "pacemaker_probability": 0.0}
 
 
 def _off(value, off) -> bool:
@@ -180,13 +187,16 @@ _V3 = Difficulty(fibrosis_line_period=(6.0, 8.0), soft_tissue_haze_probability=0
 # (benchmarks/fixed_box_real.py; docs/phantom.md), so the pointing game's fixed-box rival is as
 # strong here as on real films and no stronger.
 _V4 = Difficulty(rotation_degrees=7.0, shift=0.1, scale=(0.85, 1.1))
-PRESETS: dict[str, Difficulty] = {"v1": _V1, "v2": Difficulty(), "v3": _V3, "v4": _V4}
+# v5: v4 plus the devices of the portable films it imitates (the paper's "irrelevant noisy
+# areas"), about as often as the release's sample shows them (docs/phantom.md).
+_V5 = replace(_V4, ecg_probability=0.2, line_probability=0.15, pacemaker_probability=0.05)
+PRESETS: dict[str, Difficulty] = {"v1": _V1, "v2": Difficulty(), "v3": _V3, "v4": _V4, "v5": _V5}
 
 
 def difficulty_preset(name: str) -> Difficulty:
     """The named settings: "v1" (smooth nodules, no look-alikes), "v2" (the defaults), "v3"
-    (v2 with fine fibrotic lines and the haze that mimics them at 128 px) or "v4" (v2 with the
-    release's looser positioning)."""
+    (v2 with fine fibrotic lines and the haze that mimics them at 128 px), "v4" (v2 with the
+    release's looser positioning) or "v5" (v4 with ECG leads, lines and pacemakers)."""
     if name not in PRESETS:
         raise ValueError(f"unknown difficulty preset {name!r}; choose from {', '.join(sorted(PRESETS))}")
     return PRESETS[name]

@@ -8,7 +8,7 @@ peripheral vessel twigs of v2 draw from streams of their own, so switching them 
 v1's films byte for byte.
 
     patient = Patient(1, seed=0, size=512, labels=LabelDistribution.build(), difficulty=Difficulty())
-    film = patient.film(0)     # film.pixels, film.labels, film.lesions, film.lookalikes
+    film = patient.film(0)     # film.pixels, film.labels, film.lesions, film.lookalikes, film.devices
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from .anatomy import Anatomy, peripheral_twigs, sample_params
+from .devices import Device, draw_devices, draws_devices
 from .difficulty import Difficulty
 from .findings import DIFFUSE_DRAWERS, LOCALISED_DRAWERS, Chest, Lesion
 from .labels import LabelDistribution
@@ -31,6 +32,7 @@ from .sites import SitePlan, jitter, plan_sites
 _METADATA, _LABELS, _ANATOMY, _SITES = 1_000_001, 1_000_002, 1_000_003, 1_000_004
 # (generate.py's split uses 1_000_005.) v2's streams: after all of v1's draws, never among them.
 _LOOKALIKES, _TWIGS = 1_000_006, 1_000_007
+_DEVICES = 1_000_008  # v5's devices: a film's stream of its own, so films without them keep their bytes
 
 
 def _rng(*words: int) -> np.random.Generator:
@@ -53,6 +55,7 @@ class Film:
     masks: tuple[np.ndarray, ...] | None = None  # per lesion, after pose; only when asked for
     lookalikes: tuple[Lookalike, ...] = ()  # unlabelled, after pose: never in labels or boxes
     centres: tuple[tuple[float, float], ...] = ()  # per lesion, its site after pose
+    devices: tuple[Device, ...] = ()  # v5: unlabelled ECG leads, lines, pacemakers, after pose
 
 
 class Patient:
@@ -124,6 +127,9 @@ class Patient:
                     lesions.append(draw(chest, site, self.difficulty, rng))
                     centres.append((site.x, site.y))
         lookalikes = self._draw_lookalikes(chest, lesions, follow_up)
+        devices = []
+        if draws_devices(self.difficulty):
+            devices = draw_devices(chest, self.difficulty, _rng(self.seed, self.patient_id, follow_up, _DEVICES))
         acquisition = sample_acquisition(rng, self.difficulty)
         pixels = film(chest.density(), acquisition, rng)
         matrix = pose_matrix(acquisition, self.size)
@@ -133,6 +139,11 @@ class Patient:
             Lookalike(item.kind, _pose_point(item.centre, matrix), tuple(float(v) for v in box))
             for item, box in zip(lookalikes, pose_boxes(np.array([item.box for item in lookalikes], float),
                                                         matrix, self.size), strict=True)
+        )
+        posed_devices = tuple(
+            Device(item.kind, tuple(float(v) for v in box))
+            for item, box in zip(devices, pose_boxes(np.array([item.box for item in devices], float), matrix, self.size),
+                                 strict=True)
         )
         masks = None
         if with_masks:
@@ -155,6 +166,7 @@ class Patient:
             masks=masks,
             lookalikes=posed_lookalikes,
             centres=tuple(_pose_point(c, matrix) for c in centres),
+            devices=posed_devices,
         )
 
     def _draw_lookalikes(self, chest: Chest, lesions: list[Lesion], follow_up: int) -> list[Lookalike]:

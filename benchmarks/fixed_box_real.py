@@ -90,9 +90,9 @@ def main() -> None:
     args = parser.parse_args()
     sets = {"ChestX-ray14 (the release's 984 boxes)": (REAL_BOXES, REAL_SIZE)}
     sets[f"PhantomCXR-14 ({args.phantom.name})"] = (args.phantom / "BBox_List_2017.csv", phantom_size(args.phantom))
+    truths = {name: normalised_boxes(path, size) for name, (path, size) in sets.items()}
     spreads = {}
-    for name, (path, size) in sets.items():
-        truth = normalised_boxes(path, size)
+    for name, truth in truths.items():
         table = rival_table(truth, args.areas, args.seed)
         print(f"### {name}: the best fixed box's single-lesion pointing game\n")
         print(markdown_table(table.round(2).rename_axis("box area")))
@@ -105,7 +105,7 @@ def main() -> None:
     print("### Where each class's boxes sit: spread of the box centres, in fractions of the film side\n")
     print(markdown_table(both.rename_axis("class")))
     print("\n### The release's views\n")
-    boxed = set(read_boxes(REAL_BOXES)["image"])
+    boxed = set(next(iter(truths.values()))["image"])  # the release's box list, read above
     print(markdown_table(view_share(read_entries(REAL_TABLE), boxed).round(3).rename_axis("view")))
 
 

@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/zoom_vs_pixels.py                  # runs/demo-cpu and its 64, 96 px twins
     .venv/bin/python benchmarks/zoom_vs_pixels.py --base runs/demo-cpu runs/exp-seed1 --sizes 64 96 128 \\
         --out docs/figures/zoom_vs_pixels.png                      # the same for a second seed beside it
-    .venv/bin/python benchmarks/zoom_vs_pixels.py --base runs/demo-cpu runs/exp-seed1 --sizes 64 96 128 160 \
+    .venv/bin/python benchmarks/zoom_vs_pixels.py --base runs/demo-cpu runs/exp-seed1 --sizes 64 96 128 160 \\
         --no-train                                                 # draw the finished twins only
 
 The paper's zoom is a way to spend a fixed input size well: the local branch sees the box at the

@@ -98,11 +98,11 @@ def _ecg(canvas: np.ndarray, chest: Chest, rng: np.random.Generator) -> list[Dev
         side = RIGHT if rng.random() < 0.5 else LEFT
         places.append((p.centre + side * u(0.12, 0.36), p.costophrenic + u(-0.04, 0.10)))
     radius = u(7.0, 10.0) / REFERENCE_SIZE  # an electrode is about 2 cm across
+    r = max(2, int(round(radius * size * (1 << _SHIFT))))
+    ring = max(1, int(round(1.5 * size / REFERENCE_SIZE)))
     drawn = []
     for x, y in places:
         centre = _px(size, (x, y))[0]
-        r = max(2, int(round(radius * size * (1 << _SHIFT))))
-        ring = max(1, int(round(1.5 * size / REFERENCE_SIZE)))
         cv2.circle(canvas, tuple(int(v) for v in centre), r, 0.8, ring, cv2.LINE_AA, shift=_SHIFT)
         cv2.circle(canvas, tuple(int(v) for v in centre), max(1, r // 3), 1.0, -1, cv2.LINE_AA, shift=_SHIFT)
         # The lead leaves towards the nearer side edge, or the top for the shoulder electrodes.

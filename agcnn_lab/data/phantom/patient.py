@@ -136,14 +136,11 @@ class Patient:
         boxes = pose_boxes(np.array([lesion.box for lesion in lesions], float), matrix, self.size)
         posed = tuple(Lesion(lesion.label, tuple(float(v) for v in box)) for lesion, box in zip(lesions, boxes, strict=True))
         posed_lookalikes = tuple(
-            Lookalike(item.kind, _pose_point(item.centre, matrix), tuple(float(v) for v in box))
-            for item, box in zip(lookalikes, pose_boxes(np.array([item.box for item in lookalikes], float),
-                                                        matrix, self.size), strict=True)
+            Lookalike(item.kind, _pose_point(item.centre, matrix), box)
+            for item, box in zip(lookalikes, _posed_boxes(lookalikes, matrix, self.size), strict=True)
         )
         posed_devices = tuple(
-            Device(item.kind, tuple(float(v) for v in box))
-            for item, box in zip(devices, pose_boxes(np.array([item.box for item in devices], float), matrix, self.size),
-                                 strict=True)
+            Device(item.kind, box) for item, box in zip(devices, _posed_boxes(devices, matrix, self.size), strict=True)
         )
         masks = None
         if with_masks:
@@ -175,6 +172,12 @@ class Patient:
             return []
         rng = _rng(self.seed, self.patient_id, follow_up, _LOOKALIKES)
         return draw_lookalikes(chest, self.lookalike_plan, lesions, d, rng)
+
+
+def _posed_boxes(items, matrix: np.ndarray, size: int) -> list[tuple[float, float, float, float]]:
+    """The posed boxes of unlabelled things drawn before the pose (look-alikes, devices)."""
+    boxes = pose_boxes(np.array([item.box for item in items], float), matrix, size)
+    return [tuple(float(v) for v in box) for box in boxes]
 
 
 def _pose_point(point: tuple[float, float], matrix: np.ndarray) -> tuple[float, float]:

@@ -59,12 +59,12 @@ PROFILES: dict[str, Profile] = {
     # - tau is the highest one whose box holds 85% of the validation lesions that are alone
     #   on their film (hit_single): one box a film cannot hold lesions in both lungs;
     # - PhantomCXR-14 v4: v2's findings and look-alikes on films positioned as loosely as the
-    #   release's (40% of its films are AP, many portable); on v2's careful PA poses a box that
+    #   release's (many of its films are AP, often portable); on v2's careful PA poses a box that
     #   never looks holds more lesions than on real films, and the crop has no alignment to
     #   correct (docs/phantom.md, "v4");
     # - 5 / 3 / 1 epochs, batch 32, lr 0.01 (no drop in stage I). Stage I is trained to its
-    #   plateau (validation mean AUC 0.936 after 3 epochs, 0.957 after 5, no higher in 3 more
-    #   with a drop): an undertrained global branch hands the whole-film control a free gain
+    #   plateau (BENCHMARKS.md has the validation curve: no higher after 5 epochs, even with
+    #   a drop): an undertrained global branch hands the whole-film control a free gain
     #   (its stage II simply trains the same view further) that the crop cannot match, and
     #   the paper also trains each stage to convergence before the next starts. Stage III
     #   keeps its start, the ensemble of the two branches, when validation scores no epoch

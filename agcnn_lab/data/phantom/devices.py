@@ -3,9 +3,9 @@
 The AG-CNN paper's first reason for its local branch: a whole radiograph holds "irrelevant noisy
 areas" that a network looking at all of it can be distracted by. On the release those are mostly
 things, not anatomy: ECG electrodes and their lead wires, lines and tubes, pacemakers, surgical
-hardware. They are common on the portable AP films of inpatients (two in five of the release's
-films are AP), dense (metal, or radio-opaque plastic: white on the film), sharp-edged, and
-unrelated to the labels. Here they are drawn on the patient, before the pose, so they move with the
+hardware. They are common on the portable AP films of inpatients (benchmarks/fixed_box_real.py
+prints the release's share of AP films), dense (metal, or radio-opaque plastic: white on the
+film), sharp-edged, and unrelated to the labels. Here they are drawn on the patient, before the pose, so they move with the
 chest; they are unlabelled and unboxed, and drawn from a random stream of their own, so a film
 without devices keeps its bytes.
 

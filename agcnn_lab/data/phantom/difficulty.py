@@ -181,7 +181,7 @@ _V1 = Difficulty(nodule_spicules=(0.0, 0.0), nodule_notch_probability=0.0, granu
 # v3: v2 plus a finding whose identifying sign is finer than the global view's pixels
 # (fibrosis as a fine net of lines) and its unlabelled look-alike (the haze it averages into).
 _V3 = Difficulty(fibrosis_line_period=(6.0, 8.0), soft_tissue_haze_probability=0.3)
-# v4: v2 positioned as the release's films are: 40% of them are AP films, many portable, whose
+# v4: v2 positioned as the release's films are: many of them are AP films, often portable, whose
 # chest sits higher or lower, larger or smaller and more tilted on the detector than a PA film's.
 # The pose ranges are those at which the best fixed box holds the release's share of the lesions
 # (benchmarks/fixed_box_real.py; docs/phantom.md), so the pointing game's fixed-box rival is as

@@ -127,6 +127,11 @@ def _experiment_options(p, data: bool, out_help: str) -> None:
 
 def _control_option(p) -> None:
     p.add_argument(
+        "--global-from", type=Path, default=None, metavar="RUN",
+        help="start from the finished stage I of the run folder RUN (copied) instead of training it again; "
+        "refused unless the two configurations agree on everything stage I reads",
+    )
+    p.add_argument(
         "--no-control", dest="control", action="store_false", default=None,
         help="skip the whole-film control (stages II and III again, the local branch fed the whole film): "
         "quicker, but the report cannot tell the attention's own effect",
@@ -158,7 +163,7 @@ def _setup(args):
     the configuration, the device, the run folder."""
     from .device import pick_device
     from .experiment import load_data
-    from .run_folder import check_run_folder
+    from .run_folder import check_run_folder, start_from_global_stage
     from .train.distributed import from_environment, main_first
 
     profile = _profile(args)
@@ -167,6 +172,10 @@ def _setup(args):
         args.out = Path("runs") / f"demo-{profile.name}"
     check_run_folder(args.out, profile)
     ranks = from_environment()  # under torchrun: this process's rank, and the process group
+    if getattr(args, "global_from", None) is not None:
+        with main_first(ranks):  # rank 0 copies; the others then find the copy and accept it
+            if ranks.is_main:
+                start_from_global_stage(args.global_from, args.out, profile)
     with main_first(ranks):  # rank 0 generates and caches the data; the others read it after
         data = load_data(profile, progress=ranks.is_main)
     return profile, data, device

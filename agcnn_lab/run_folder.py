@@ -2,6 +2,11 @@
 
     out = claim_run_folder("runs/demo-cpu", profile)    # writes config.json, or checks the one there
     profile, run = read_run_folder("runs/demo-cpu")     # config.json and run.json, parsed
+    start_from_global_stage("runs/demo-cpu", "runs/what-if", changed)  # its stage I, copied
+
+`start_from_global_stage` lets a run whose configuration differs only after stage I (the
+attention, stages II and III, the control) start from another run's finished stage I instead of
+training the same global branch again: the what-if experiments of BENCHMARKS.md, minutes cheaper.
 
 `claim_run_folder` refuses (RunFolderError, naming the folder and what is wrong) a path that is a
 file, a folder it cannot write, a folder whose config.json differs from `profile` (listing the
@@ -11,8 +16,10 @@ Each check runs before any data is read or any weight is made.
 
 from __future__ import annotations
 
+import filecmp
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -20,6 +27,10 @@ from .config import ConfigError, Profile
 
 CONFIG_FILE = "config.json"
 RUN_FILE = "run.json"
+GLOBAL_STAGE_DIR = "stage_global"
+# The fields stage I never reads: runs that differ in these alone train the same global branch.
+AFTER_GLOBAL_STAGE = ("name", "model.attention.", "training.stages.local.", "training.stages.fusion.",
+                      "training.control", "training.local_from_global")
 
 
 class RunFolderError(ValueError):
@@ -79,6 +90,52 @@ def read_run_folder(out: str | os.PathLike) -> tuple[Profile, dict]:
     if missing:
         raise ConfigError(f"{out / RUN_FILE}: lacks {', '.join(missing)}")
     return profile, run
+
+
+def global_stage_differences(source: Profile, profile: Profile) -> list[str]:
+    """The fields that differ between two configurations and that stage I reads (data, backbone,
+    stage I's settings, seed, ...): a run may start from another's stage I only when there are none."""
+    return [line for line in source.differences(profile) if not line.split(":")[0].startswith(AFTER_GLOBAL_STAGE)]
+
+
+def start_from_global_stage(source: str | os.PathLike, out: str | os.PathLike, profile: Profile) -> Path:
+    """Claim `out` for `profile` and copy into it the finished stage I of the run folder `source`.
+
+    Refused (RunFolderError, before anything is written) when `source` has no configuration or no
+    finished stage I, when the two configurations differ in a field stage I reads (listed), when
+    `source` is `out`, and when `out` already holds another stage I. `out` holding this very copy
+    (a run resumed with the same `source`) is accepted as it is."""
+    source, out = Path(source), check_run_folder(out, profile)
+    if not (source / CONFIG_FILE).is_file():
+        raise RunFolderError(f"{source}: not a run folder ({CONFIG_FILE} is missing); --global-from names a trained run")
+    if source.resolve() == out.resolve():
+        raise RunFolderError(f"{source}: --global-from names the run folder itself; name another run")
+    differences = global_stage_differences(Profile.read(source / CONFIG_FILE), profile)
+    if differences:
+        raise RunFolderError(
+            f"{source}: its stage I was trained under another configuration ({len(differences)} field(s) that "
+            f"stage I reads differ: {'; '.join(differences)}); train this one's own stage I instead"
+        )
+    stage, epochs = source / GLOBAL_STAGE_DIR, profile.training.stage("global").epochs
+    if not all((stage / name).is_file() for name in ("best.pt", "last.pt", "log.json")):
+        raise RunFolderError(f"{stage}: no finished stage I here (best.pt, last.pt or log.json is missing); finish that run first")
+    try:  # the epoch log, written with last.pt after every epoch
+        done = max((int(entry["epoch"]) for entry in json.loads((stage / "log.json").read_text())), default=0)
+    except (json.JSONDecodeError, TypeError, KeyError, ValueError) as err:
+        raise RunFolderError(f"{stage / 'log.json'}: not a readable epoch log ({type(err).__name__}: {err})") from None
+    if done < epochs:
+        raise RunFolderError(f"{stage}: stage I stopped after epoch {done} of {epochs}; finish that run first")
+    target = out / GLOBAL_STAGE_DIR
+    if target.exists():
+        if all((target / f).is_file() and filecmp.cmp(stage / f, target / f, shallow=False) for f in ("best.pt", "last.pt")):
+            return out  # copied before: this run resumes
+        raise RunFolderError(f"{out}: already holds a stage I of its own; start the run in another --out")
+    claim_run_folder(out, profile)
+    partial = out / f".{GLOBAL_STAGE_DIR}.copying"
+    shutil.rmtree(partial, ignore_errors=True)
+    shutil.copytree(stage, partial)
+    partial.rename(target)  # a kill leaves no half-copied stage I behind
+    return out
 
 
 def _nearest_existing(path: Path) -> Path:

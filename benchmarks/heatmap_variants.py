@@ -13,6 +13,8 @@ the same area placed from the training lesions (evaluate.fixed_box). Variants:
   films labelled No Finding at that place: a radiologist reads a film against normal anatomy, so
   channels that fire on every chest (the mediastinum, the hila) should not draw the box;
 - `excess-l2`: the root mean square of that excess over the channels (the paper's "l2" on it);
+- `cam`: the class activation map of the branch's own classifier (heatmap reduce="cam", a
+  documented departure): max over the diseases of max(0, sum_k w_ck f_k);
 - `stride-8`: max |f| on a grid twice as fine (16x16 at 128 px): the atrous trick applied once
   more to the same weights (the last two stride-2 convolutions set to stride 1, the 3x3
   convolutions after each dilated by 2), no retraining.
@@ -31,7 +33,7 @@ import pandas as pd
 import torch
 import torch.nn as nn
 
-from agcnn_lab.attention.heatmap import scale_per_image
+from agcnn_lab.attention.heatmap import heatmap, scale_per_image
 from agcnn_lab.data.classes import CLASSES
 from agcnn_lab.evaluate.fixed_box import fixed_box_sweep
 from agcnn_lab.evaluate.tau_sweep import choose_tau, heatmap_set, tau_sweep
@@ -50,7 +52,7 @@ def normal_mean(branch: nn.Module, loader) -> torch.Tensor:
     return total / count
 
 
-def variants(branch: nn.Module, normal: torch.Tensor) -> dict[str, Callable[[torch.Tensor], torch.Tensor]]:
+def variants(branch: nn.Module, normal: torch.Tensor, weight: torch.Tensor) -> dict[str, Callable[[torch.Tensor], torch.Tensor]]:
     def of(statistic):
         return lambda images: scale_per_image(statistic(branch(images).features.abs().float()))
 
@@ -58,6 +60,7 @@ def variants(branch: nn.Module, normal: torch.Tensor) -> dict[str, Callable[[tor
         "max": of(lambda f: f.amax(1)),
         "excess": of(lambda f: (f - normal).clamp(min=0).amax(1)),
         "excess-l2": of(lambda f: (f - normal).clamp(min=0).pow(2).mean(1).sqrt()),
+        "cam": lambda images: heatmap(branch(images).features, reduce="cam", weight=weight),
     }
 
 
@@ -104,7 +107,7 @@ def main() -> None:
 
     with torch.no_grad():
         normal = normal_mean(branch, loader("train", normal_rows))
-        makers = variants(branch, normal)
+        makers = variants(branch, normal, model.disease_weight())
         sweeps = {name: tau_sweep(heatmap_set(loader("val"), device, maps_of), data.boxes, data.entries("val"), upsample=upsample)
                   for name, maps_of in makers.items()}
         densify(branch)

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import time
 from pathlib import Path
 
@@ -43,7 +42,7 @@ from agcnn_lab.config import Profile  # noqa: E402
 from agcnn_lab.experiment import CONTROL_DIR, load_data, run_experiment  # noqa: E402
 from agcnn_lab.figures.lesion_size import verdict_colour  # noqa: E402
 from agcnn_lab.report import markdown_table, write_report  # noqa: E402
-from agcnn_lab.run_folder import CONFIG_FILE, claim_run_folder  # noqa: E402
+from agcnn_lab.run_folder import CONFIG_FILE, RunFolderError, start_from_global_stage  # noqa: E402
 
 CROP_SIZE = "model.attention.crop_size"
 PAIRS = {"local": "local_whole_film", "fusion": "fusion_whole_film"}
@@ -69,12 +68,11 @@ def ensure_run(base: Path, size: int, data=None) -> Path:
         return out
     if out == base:
         raise SystemExit(f"{base}: no metrics.json; finish the base run first (agcnn-lab demo --out {base})")
-    if not (base / "stage_global" / "best.pt").is_file():
-        raise SystemExit(f"{base}: no stage_global/best.pt to start from; finish the base run first")
     profile = base_profile.with_changes(**{CROP_SIZE: size})
-    claim_run_folder(out, profile)  # refuses a folder of another configuration, before any work
-    if not (out / "stage_global").exists():
-        shutil.copytree(base / "stage_global", out / "stage_global")
+    try:  # refuses an unfinished stage I or a folder of another configuration, before any work
+        start_from_global_stage(base, out, profile)
+    except RunFolderError as err:
+        raise SystemExit(str(err)) from None
 
     began = time.perf_counter()
     data = data if data is not None else load_data(profile)

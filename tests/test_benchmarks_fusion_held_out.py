@@ -34,6 +34,24 @@ def test_a_fusion_fit_on_held_out_films_learns_which_branch_to_trust():
     aucs = held_out.fusion_aucs(planted_predictions(), "local", "fusion")
     # the noise branch dilutes the mean; the held-out fit weighs it down
     assert aucs["cross-fitted fusion"] > aucs["logit mean (stage III's start)"] + 0.02
+    assert aucs["cross-fitted mixing weight"] > aucs["logit mean (stage III's start)"] + 0.02
+
+
+def test_the_mixing_weight_moves_to_the_branch_that_knows():
+    rng = np.random.default_rng(1)
+    truth = rng.random(200) < 0.4
+    features = np.column_stack([rng.normal(size=200), truth + rng.normal(0, 0.3, 200)])  # global noise, local knows
+    first = np.arange(200) < 100
+    scores = held_out.cross_fit_mixing(features, truth, first)
+    np.testing.assert_allclose(scores, features[:, 1])  # a = 0 on both halves: the local branch alone
+
+
+def test_a_mixing_weight_half_with_one_class_only_keeps_the_mean():
+    features = np.array([[1.0, 3.0], [2.0, 2.0], [0.0, 4.0], [5.0, 1.0]])
+    truth = np.array([0, 0, 1, 0])
+    first = np.array([True, True, False, False])
+    scores = held_out.cross_fit_mixing(features, truth, first)
+    assert scores[2] == 2.0 and scores[3] == 3.0
 
 
 def test_a_half_with_one_class_only_scores_with_the_mean():

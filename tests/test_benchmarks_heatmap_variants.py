@@ -1,4 +1,5 @@
-"""benchmarks/heatmap_variants.py: the normal-referenced heatmaps and the atrous stride-8 grid."""
+"""benchmarks/heatmap_variants.py: the normal-referenced heatmaps, the class activation map and the
+atrous stride-8 grid."""
 
 from types import SimpleNamespace
 
@@ -26,11 +27,14 @@ def test_the_excess_over_normal_finds_what_normal_films_lack():
 
     film = normal_films[:1].clone()
     film[0, 1, 3, 2] = 2.0  # a weaker response that normal films never show: the lesion
-    maps = {name: make(film)[0] for name, make in variants_script.variants(PlantedBranch(), normal).items()}
+    weight = torch.tensor([[0.0, 1.0], [-1.0, 0.5]])  # two diseases: channel 1 is their evidence
+    maps = {name: make(film)[0] for name, make in variants_script.variants(PlantedBranch(), normal, weight).items()}
     assert divmod(int(maps["max"].argmax()), 4) == (0, 0)  # max |f| points at the anatomy
     assert divmod(int(maps["excess"].argmax()), 4) == (3, 2)
     assert divmod(int(maps["excess-l2"].argmax()), 4) == (3, 2)
     assert maps["excess"][0, 0] == 0.0
+    # the classifier's weights keep the evidence channel only: the anatomy scores 0 or below
+    assert divmod(int(maps["cam"].argmax()), 4) == (3, 2) and maps["cam"][0, 0] == 0.0
 
 
 def test_densify_doubles_the_grid_and_keeps_the_coarse_values():

@@ -43,6 +43,6 @@ def test_a_base_run_without_results_is_refused_before_any_work(tmp_path, ci_prof
     ci_profile.write(tmp_path / "config.json")
     with pytest.raises(SystemExit, match="no metrics.json"):
         pixels.ensure_run(tmp_path, ci_profile.model.attention.crop_size)
-    with pytest.raises(SystemExit, match="no stage_global/best.pt"):
+    with pytest.raises(SystemExit, match="no finished stage I"):
         pixels.ensure_run(tmp_path, 32)
     assert not (tmp_path.with_name(f"{tmp_path.name}-local32")).exists()

@@ -104,3 +104,25 @@ def test_config_file_runs_a_changed_copy(tmp_path, ci_phantom):
     assert main(["train", "--config", str(path), "--out", str(out), "--device", "cpu"]) == 0
     assert Profile.read(out / "config.json") == changed
     assert len(json.loads((out / "stage_local" / "log.json").read_text())) == 1
+
+
+def test_global_from_trains_stages_two_and_three_on_another_runs_stage_one(tmp_path, ci_phantom, capsys, monkeypatch):
+    base, twin = tmp_path / "base", tmp_path / "twin"
+    assert main(["train", "--profile", "ci", "--data-root", str(ci_phantom), "--out", str(base), "--no-control",
+                 "--device", "cpu"]) == 0
+    what_if = get_profile("ci").with_changes(**{"model.attention.reduce": "l2", "training.stages.local.epochs": 1,
+                                                "training.control": False, "data.root": str(ci_phantom)})
+    path = what_if.write(tmp_path / "what_if.json")
+    assert main(["train", "--config", str(path), "--out", str(twin), "--global-from", str(base), "--device", "cpu"]) == 0
+    for name in ("best.pt", "log.json"):  # stage I is the base run's, not trained again
+        assert (twin / "stage_global" / name).read_bytes() == (base / "stage_global" / name).read_bytes()
+    assert len(json.loads((twin / "stage_local" / "log.json").read_text())) == 1
+    assert Profile.read(twin / "config.json") == what_if
+
+    other = what_if.with_changes(**{"training.seed": 5}).write(tmp_path / "other.json")
+    monkeypatch.setattr(experiment, "load_data", lambda *a, **k: pytest.fail("data loaded"))
+    capsys.readouterr()
+    code = main(["train", "--config", str(other), "--out", str(tmp_path / "t2"), "--global-from", str(base)])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "training.seed: 0 -> 5" in err
+    assert not (tmp_path / "t2").exists()

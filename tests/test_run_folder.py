@@ -3,10 +3,18 @@
 import json
 
 import pytest
+import torch
 
 from agcnn_lab.config import ConfigError, Profile
 from agcnn_lab.profiles import get_profile
-from agcnn_lab.run_folder import RunFolderError, check_run_folder, claim_run_folder, read_run_folder
+from agcnn_lab.run_folder import (
+    RunFolderError,
+    check_run_folder,
+    claim_run_folder,
+    global_stage_differences,
+    read_run_folder,
+    start_from_global_stage,
+)
 
 
 def test_claim_writes_the_configuration_and_accepts_the_same_again(tmp_path):
@@ -57,3 +65,65 @@ def test_reading_a_run_folder_names_what_is_missing_or_broken(tmp_path):
     (tmp_path / "run.json").write_text(json.dumps({"tau": 0.5, "seconds": {}}))
     profile, run = read_run_folder(tmp_path)
     assert profile == get_profile("ci") and run["tau"] == 0.5
+
+
+def finished_global_stage(out, profile, epochs=None):
+    """A run folder with a stage I checkpointed after `epochs` epochs (default: all of them)."""
+    claim_run_folder(out, profile)
+    stage = out / "stage_global"
+    stage.mkdir()
+    epochs = profile.training.stage("global").epochs if epochs is None else epochs
+    torch.save({"weights": {"w": torch.ones(2)}, "epoch": epochs - 1}, stage / "last.pt")  # the loop counts from 0
+    torch.save({"weights": {"w": torch.ones(2)}, "epoch": epochs, "val_mean_auc": 0.9}, stage / "best.pt")
+    (stage / "log.json").write_text(json.dumps([{"epoch": e + 1, "val_mean_auc": 0.9} for e in range(epochs)]))
+    return out
+
+
+def test_a_run_differing_after_stage_one_starts_from_anothers_stage_one(tmp_path):
+    ci = get_profile("ci")
+    source = finished_global_stage(tmp_path / "base", ci)
+    what_if = ci.with_changes(**{"name": "mine", "model.attention.reduce": "cam", "training.stages.local.epochs": 6,
+                                 "training.stages.fusion.lr": 0.1, "training.control": False})
+    assert global_stage_differences(ci, what_if) == []
+    out = start_from_global_stage(source, tmp_path / "twin", what_if)
+    assert Profile.read(out / "config.json") == what_if
+    for name in ("best.pt", "last.pt", "log.json"):
+        assert (out / "stage_global" / name).read_bytes() == (source / "stage_global" / name).read_bytes()
+    assert not list(out.glob(".*copying"))
+    assert start_from_global_stage(source, out, what_if) == out  # the same copy again: a resume
+
+
+@pytest.mark.parametrize("change", [{"training.stages.global.epochs": 3}, {"training.seed": 1},
+                                    {"data.phantom_preset": "v2"}, {"model.with_no_finding": False}])
+def test_a_run_whose_stage_one_would_differ_is_refused_naming_the_field(tmp_path, change):
+    ci = get_profile("ci")
+    source = finished_global_stage(tmp_path / "base", ci)
+    changed = ci.with_changes(**change)
+    with pytest.raises(RunFolderError, match=r"field\(s\) that stage I reads differ") as err:
+        start_from_global_stage(source, tmp_path / "twin", changed)
+    assert next(iter(change)) in str(err.value)
+    assert not (tmp_path / "twin").exists()  # refused before anything is written
+
+
+def test_an_unfinished_or_missing_stage_one_and_a_folder_with_its_own_are_refused(tmp_path):
+    ci = get_profile("ci")
+    with pytest.raises(RunFolderError, match="not a run folder"):
+        start_from_global_stage(tmp_path / "nothing", tmp_path / "twin", ci)
+    bare = claim_run_folder(tmp_path / "bare", ci)
+    with pytest.raises(RunFolderError, match="no finished stage I"):
+        start_from_global_stage(bare, tmp_path / "twin", ci)
+    half = finished_global_stage(tmp_path / "half", ci, epochs=1)
+    with pytest.raises(RunFolderError, match="stopped after epoch 1 of 2"):
+        start_from_global_stage(half, tmp_path / "twin", ci)
+    with pytest.raises(RunFolderError, match="names the run folder itself"):
+        start_from_global_stage(half, half, ci)
+    (half / "stage_global" / "log.json").write_text("[{")
+    with pytest.raises(RunFolderError, match="log.json: not a readable epoch log"):
+        start_from_global_stage(half, tmp_path / "twin", ci)
+    assert not (tmp_path / "twin").exists()
+
+    source = finished_global_stage(tmp_path / "base", ci)
+    own = finished_global_stage(tmp_path / "own", ci)
+    torch.save({"weights": {"w": torch.zeros(2)}, "epoch": 1}, own / "stage_global" / "last.pt")
+    with pytest.raises(RunFolderError, match="already holds a stage I of its own"):
+        start_from_global_stage(source, own, ci)

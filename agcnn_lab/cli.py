@@ -90,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("demo", help="the main job: AG-CNN on the embedded phantom, with report.md")
     _experiment_options(p, data=False, out_help="run folder (default: runs/demo-<profile>)")
     _control_option(p)
+    _global_from_option(p)
     p.set_defaults(run=_demo)
 
     p = commands.add_parser("train", help="train the three stages (resumes an interrupted run)")
@@ -97,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--joint", action="store_true", default=None, help="train all three branches at once (the paper's ablation)")
     p.add_argument("--crop-from", choices=("source", "input", "whole"), default=None, help="cut the crop from the high-resolution source (the paper, the default), from the global input (ablation), or give the local branch the whole source (no attention: the control)")
     _control_option(p)
+    _global_from_option(p)
     p.set_defaults(run=_train)
 
     p = commands.add_parser("evaluate", help="test a trained run folder: predictions.csv, metrics.json, report.md")
@@ -125,12 +127,15 @@ def _experiment_options(p, data: bool, out_help: str) -> None:
         p.add_argument("--data-root", type=Path, default=None, help="nih: the prepare-nih folder; chestmnist: the .npz; phantom: where to generate it")
 
 
-def _control_option(p) -> None:
+def _global_from_option(p) -> None:
     p.add_argument(
         "--global-from", type=Path, default=None, metavar="RUN",
         help="start from the finished stage I of the run folder RUN (copied) instead of training it again; "
         "refused unless the two configurations agree on everything stage I reads",
     )
+
+
+def _control_option(p) -> None:
     p.add_argument(
         "--no-control", dest="control", action="store_false", default=None,
         help="skip the whole-film control (stages II and III again, the local branch fed the whole film): "
@@ -172,7 +177,7 @@ def _setup(args):
         args.out = Path("runs") / f"demo-{profile.name}"
     check_run_folder(args.out, profile)
     ranks = from_environment()  # under torchrun: this process's rank, and the process group
-    if getattr(args, "global_from", None) is not None:
+    if args.global_from is not None:
         with main_first(ranks):  # rank 0 copies; the others then find the copy and accept it
             if ranks.is_main:
                 start_from_global_stage(args.global_from, args.out, profile)

@@ -23,11 +23,11 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from .config import ConfigError, Profile
+from .config import ConfigError, Profile, Stage
 
 CONFIG_FILE = "config.json"
 RUN_FILE = "run.json"
-GLOBAL_STAGE_DIR = "stage_global"
+GLOBAL_STAGE_DIR = f"stage_{Stage.GLOBAL.value}"  # as train_stage names it
 # The fields stage I never reads: runs that differ in these alone train the same global branch.
 AFTER_GLOBAL_STAGE = ("name", "model.attention.", "training.stages.local.", "training.stages.fusion.",
                       "training.control", "training.local_from_global")

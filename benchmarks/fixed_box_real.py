@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 REAL_BOXES = ROOT / "data" / "nih-sample" / "BBox_List_2017.csv.gz"
 REAL_TABLE = ROOT / "data" / "nih-sample" / "Data_Entry_2017_v2020.csv.gz"
 REAL_SIZE = 1024  # the release's boxes are in pixels of its 1024-px films
+REAL_NAME = "ChestX-ray14 (the release's 984 boxes)"
 
 
 def normalised_boxes(path: Path, size: int) -> pd.DataFrame:
@@ -88,7 +89,7 @@ def main() -> None:
     parser.add_argument("--areas", type=float, nargs="+", default=[0.2, 0.25, 0.3, 0.35])
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    sets = {"ChestX-ray14 (the release's 984 boxes)": (REAL_BOXES, REAL_SIZE)}
+    sets = {REAL_NAME: (REAL_BOXES, REAL_SIZE)}
     sets[f"PhantomCXR-14 ({args.phantom.name})"] = (args.phantom / "BBox_List_2017.csv", phantom_size(args.phantom))
     truths = {name: normalised_boxes(path, size) for name, (path, size) in sets.items()}
     spreads = {}
@@ -105,7 +106,7 @@ def main() -> None:
     print("### Where each class's boxes sit: spread of the box centres, in fractions of the film side\n")
     print(markdown_table(both.rename_axis("class")))
     print("\n### The release's views\n")
-    boxed = set(next(iter(truths.values()))["image"])  # the release's box list, read above
+    boxed = set(truths[REAL_NAME]["image"])  # the release's box list, read above
     print(markdown_table(view_share(read_entries(REAL_TABLE), boxed).round(3).rename_axis("view")))
 
 

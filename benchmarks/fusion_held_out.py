@@ -44,29 +44,34 @@ def branch_frame(predictions: pd.DataFrame, split: str, branch: str) -> pd.DataF
     return rows.set_index("image").sort_index()
 
 
-def cross_fit_scores(features: np.ndarray, truth: np.ndarray, first: np.ndarray) -> np.ndarray:
-    """Scores of a logistic regression fit on one half and applied to the other, both ways; a
-    half with one class only (nothing to fit) scores the other with the features' mean."""
+def cross_fit(features: np.ndarray, truth: np.ndarray, first: np.ndarray, fit) -> np.ndarray:
+    """Scores of `fit(features, truth)` (a scoring function) fit on one half and applied to the
+    other, both ways; a half with one class only (nothing to fit) scores the other with the
+    features' mean."""
     scores = np.zeros(len(truth))
-    for fit, score in ((first, ~first), (~first, first)):
-        if truth[fit].min() == truth[fit].max():
-            scores[score] = features[score].mean(axis=1)
+    for fit_rows, score_rows in ((first, ~first), (~first, first)):
+        if truth[fit_rows].min() == truth[fit_rows].max():
+            scores[score_rows] = features[score_rows].mean(axis=1)
         else:
-            scores[score] = LogisticRegression().fit(features[fit], truth[fit]).decision_function(features[score])
+            scores[score_rows] = fit(features[fit_rows], truth[fit_rows])(features[score_rows])
     return scores
+
+
+def cross_fit_scores(features: np.ndarray, truth: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """cross_fit of a logistic regression on the two logits."""
+    return cross_fit(features, truth, first, lambda x, y: LogisticRegression().fit(x, y).decision_function)
+
+
+def best_mixing(features: np.ndarray, truth: np.ndarray):
+    """a * global + (1 - a) * local with the a of MIXING_WEIGHTS that scores best here (ties: the
+    one nearest the mean, 0.5)."""
+    weight = max(MIXING_WEIGHTS, key=lambda a: (roc_auc_score(truth, features @ [a, 1 - a]), -abs(a - 0.5)))
+    return lambda rows: rows @ [weight, 1 - weight]
 
 
 def cross_fit_mixing(features: np.ndarray, truth: np.ndarray, first: np.ndarray) -> np.ndarray:
-    """Scores a * global + (1 - a) * local, with the a of MIXING_WEIGHTS that scores best on one
-    half (ties: the one nearest the mean, 0.5) applied to the other, both ways; a half with one
-    class only keeps the mean."""
-    scores = np.zeros(len(truth))
-    for fit, score in ((first, ~first), (~first, first)):
-        weight = 0.5
-        if truth[fit].min() != truth[fit].max():
-            weight = max(MIXING_WEIGHTS, key=lambda a: (roc_auc_score(truth[fit], features[fit] @ [a, 1 - a]), -abs(a - 0.5)))
-        scores[score] = features[score] @ [weight, 1 - weight]
-    return scores
+    """cross_fit of one mixing weight of the two logits (best_mixing)."""
+    return cross_fit(features, truth, first, best_mixing)
 
 
 def fusion_aucs(predictions: pd.DataFrame, local: str, fusion: str, split: str = "val") -> dict[str, float]:

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .config import CropFrom, Profile, write_text_atomic
+from .config import CropFrom, Profile, Stage, write_text_atomic
 from .data.bundle import DataBundle
 from .data.classes import CLASSES
 from .evaluate.auc import paired_bootstrap_difference
@@ -41,7 +41,7 @@ from .evaluate.predict import branch_metrics
 from .experiment import train_run
 from .paper import ABLATIONS
 from .report import SMALL_FINDINGS
-from .run_folder import claim_run_folder
+from .run_folder import CONFIG_FILE, claim_run_folder, start_from_global_stage
 from .train.predict import BRANCHES, Predictions, predict_split
 
 PREDICTIONS_FILE = "test_predictions.npz"  # a variant's test predictions, beside its metrics.json
@@ -137,11 +137,15 @@ def ablation_plan(profile: Profile) -> AblationPlan:
 
 def variant_profile(profile: Profile, variant: Variant, plan: AblationPlan) -> Profile:
     """`profile` with the variant's changes, no whole-film control (a variant is a row of a
-    table), and the plan's stage lengths (the lr drop scaled along)."""
-    changes: dict = {**variant.changes, "training.control": False}
+    table), and the plan's stage lengths (the lr drop scaled along) and share of the training
+    films. Stage I keeps the profile's recipe unless the variant trains jointly: every other
+    variant holds a copy of the base run's stage I, and its config.json says how that was trained."""
+    changes: dict = {**variant.changes, "training.control": False, "training.train_fraction": plan.train_fraction}
     if plan.epochs:
-        stages = {}
+        stages = dict(profile.training.stages)
         for name, settings in profile.training.stages.items():
+            if name == Stage.GLOBAL and not variant.joint:
+                continue
             epochs = plan.epochs.get(name, settings.epochs)
             drop = max(1, round(settings.lr_drop_epoch * epochs / max(settings.epochs, 1)))
             stages[name] = dataclasses.replace(settings, epochs=epochs, lr_drop_epoch=drop)
@@ -149,19 +153,10 @@ def variant_profile(profile: Profile, variant: Variant, plan: AblationPlan) -> P
     return profile.with_changes(**changes)
 
 
-def train_subset(data: DataBundle, fraction: float, seed: int = 0) -> DataBundle:
-    """`data` with a random `fraction` of its training images (val and test untouched)."""
-    if not 0 < fraction <= 1:
-        raise ValueError(f"fraction must lie in (0, 1], got {fraction}")
-    if fraction == 1:
-        return data
-    entries, source = data.parts["train"]
-    kept = entries.sample(frac=fraction, random_state=seed).sort_index().reset_index(drop=True)
-    return dataclasses.replace(data, parts={**data.parts, "train": (kept, source)})
-
-
-def _reuse(base: Path, out: Path, stages: tuple[str, ...]) -> None:
-    """Copy the base run's finished stages into `out`, so that training skips them."""
+def _copy_stages(base: Path, out: Path, stages: tuple[str, ...]) -> None:
+    """Copy the base run's finished stages II and III into `out`, so that training skips them:
+    for the variant whose configuration is the base run's own, less the control (the paper's
+    variant of a full plan)."""
     for stage in stages:
         source, target = base / f"stage_{stage}", out / f"stage_{stage}"
         if not (source / "best.pt").is_file():
@@ -184,12 +179,15 @@ def run_variant(
     plan = plan or ablation_plan(profile)
     base = Path(base)
     vprofile = variant_profile(profile, variant, plan)
-    out = claim_run_folder(base / "ablations" / variant.folder, vprofile)
-    if not variant.joint:
-        same_as_base = variant == PAPER and not plan.shortened
-        _reuse(base, out, ("global", "local", "fusion") if same_as_base else ("global",))
-    train_data = train_subset(data, plan.train_fraction, profile.data.seed)
-    run = train_run(vprofile, train_data, out, device, progress=progress)
+    folder = base / "ablations" / variant.folder
+    if variant.joint:
+        out = claim_run_folder(folder, vprofile)
+    else:  # refused, naming the fields, unless the base's stage I is what this variant's config says
+        out = start_from_global_stage(base, folder, vprofile)
+        stored = Profile.read(base / CONFIG_FILE).differences(vprofile)
+        if not [d for d in stored if not d.startswith(("name:", "training.control:"))]:
+            _copy_stages(base, out, ("local", "fusion"))  # the base run itself, less its control
+    run = train_run(vprofile, data, out, device, progress=progress)
     # The test split only (no validation predictions, no predictions.csv): a variant is a row of
     # a table, and on a CPU every pass over the data counts.
     test = predict_split(run.model, data, vprofile, "test", device, progress=progress)

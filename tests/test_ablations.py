@@ -28,11 +28,10 @@ from agcnn_lab.ablations import (
     run_ablations,
     run_variant,
     save_predictions,
-    train_subset,
     variant_profile,
     verdict,
 )
-from agcnn_lab.config import Profile
+from agcnn_lab.config import Profile, Stage
 from agcnn_lab.data.classes import CLASSES
 from agcnn_lab.evaluate.auc import paired_bootstrap_difference
 from agcnn_lab.profiles import get_profile
@@ -43,9 +42,10 @@ CPU = torch.device("cpu")
 
 @pytest.fixture()
 def base(tmp_path, ci_run):
-    """A copy of the ci run's stage folders: the base run the variants start from."""
+    """A copy of the ci run's configuration and stage folders: the base run the variants start from."""
     for stage in ("global", "local", "fusion"):
         shutil.copytree(ci_run.out / f"stage_{stage}", tmp_path / f"stage_{stage}")
+    shutil.copy(ci_run.out / "config.json", tmp_path / "config.json")
     return tmp_path
 
 
@@ -83,15 +83,18 @@ def test_attention_controls_pair_each_box_with_the_whole_film_at_its_size():
     assert attention[2].choose_tau
 
 
-def test_train_subset(ci_data):
-    half = train_subset(ci_data, 0.5)
-    train = ci_data.entries("train")
-    assert len(half.entries("train")) == round(len(train) * 0.5)
-    assert set(half.entries("train")["image"]) <= set(train["image"])
-    assert half.entries("test") is ci_data.entries("test") and half.boxes is ci_data.boxes
-    assert train_subset(ci_data, 1.0) is ci_data
-    with pytest.raises(ValueError, match="fraction"):
-        train_subset(ci_data, 0)
+def test_a_shortened_plan_keeps_the_profiles_stage_one_and_records_its_share_of_films():
+    # Every variant but the joint one holds a copy of the base run's stage I: its config.json must
+    # say how that stage was trained, not the plan's short recipe (which only the joint one trains).
+    profile, plan = get_profile("cpu"), PLANS["cpu"]
+    for variant in plan.variants:
+        short = variant_profile(profile, variant, plan)
+        assert short.training.train_fraction == plan.train_fraction == 0.25
+        assert short.training.stage("local").epochs == plan.epochs["local"]
+        assert short.training.stage("fusion").epochs == plan.epochs["fusion"]
+        expected = plan.epochs["global"] if variant.joint else profile.training.stage("global").epochs
+        assert short.training.stages[Stage.GLOBAL].epochs == expected, variant.name
+    assert variant_profile(profile, PAPER, AblationPlan(VARIANTS)).training.train_fraction == 1.0
 
 
 def test_the_papers_variant_of_a_full_plan_is_the_base_run(base, ci_run, ci_data, ci_profile):
@@ -124,6 +127,27 @@ def test_a_shortened_plan_trains_every_variant_the_same_short_way(base, ci_run, 
     for variant, where in ((CROP_FROM_INPUT, "input"), (NO_ATTENTION, "whole")):
         config = Profile.read(base / "ablations" / variant.folder / "config.json")
         assert config.model.attention.crop_from == where and table.loc[variant.name, "crop from"] == where
+    config = Profile.read(base / "ablations" / PAPER.folder / "config.json")  # what the folder holds
+    assert config.training.train_fraction == 0.5
+    assert config.training.stage("global") == ci_profile.training.stage("global")
+
+
+def test_stages_two_and_three_are_copied_only_from_a_base_of_the_same_configuration(base, ci_data, ci_profile):
+    # The base ran another heatmap: its stage I is this variant's, its stages II and III are not.
+    ci_profile.with_changes(**{"model.attention.reduce": "l2"}).write(base / "config.json")
+    run_variant(PAPER, ci_profile, ci_data, base, CPU, AblationPlan(VARIANTS), progress=False)
+    out = base / "ablations" / PAPER.folder
+    assert (out / "stage_global" / "best.pt").read_bytes() == (base / "stage_global" / "best.pt").read_bytes()
+    # trained here, not copied (copytree keeps a file's modification time)
+    assert (out / "stage_local" / "log.json").stat().st_mtime_ns > (base / "stage_local" / "log.json").stat().st_mtime_ns
+
+
+def test_a_variant_refuses_a_base_whose_stage_one_was_trained_otherwise(base, ci_data, ci_profile):
+    other = ci_profile.with_changes(**{"training.seed": 7})
+    other.write(base / "config.json")
+    with pytest.raises(ValueError, match=r"training\.seed: 7 -> 0"):
+        run_variant(TAU_HIGH, ci_profile, ci_data, base, CPU, AblationPlan(VARIANTS), progress=False)
+    assert not (base / "ablations" / TAU_HIGH.folder / "stage_local").exists()  # refused before training
 
 
 def test_the_joint_variant_says_where_it_starts():

@@ -47,6 +47,15 @@ def test_an_unknown_tau_rule_or_preset_is_refused_before_any_training():
         get_profile("ci").with_changes(**{"data.phantom_preset": "v6"})
 
 
+def test_a_share_of_training_films_outside_0_to_1_is_refused_and_old_configs_read_as_all():
+    for share in (0, -0.5, 1.5):
+        with pytest.raises(ConfigError, match=f"training.train_fraction must lie in \\(0, 1\\], got {share}"):
+            get_profile("cpu").with_changes(**{"training.train_fraction": share})
+    values = get_profile("cpu").to_dict()
+    del values["training"]["train_fraction"]  # a config.json written before the field existed
+    assert Profile.from_dict(values) == get_profile("cpu")
+
+
 def test_an_unknown_profile_names_the_choices():
     with pytest.raises(ValueError, match="unknown profile 'laptop'; choose one of ci, cpu, cpu-scratch, gpu"):
         get_profile("laptop")

@@ -1,8 +1,14 @@
 import numpy as np
+import pandas as pd
 import pytest
 
 from agcnn_lab.data import CLASSES
-from agcnn_lab.evaluate import attention_effect, effect_table, paired_bootstrap_difference
+from agcnn_lab.evaluate import (
+    attention_effect,
+    effect_table,
+    paired_bootstrap_difference,
+    seeds_attention_effect,
+)
 from agcnn_lab.report import markdown_table
 
 
@@ -50,3 +56,50 @@ def test_effect_table_has_a_row_per_class_and_the_mean_and_renders():
     markdown = markdown_table(table)
     assert markdown.splitlines()[0] == "| class | local | local ci95 | fusion | fusion ci95 |"
     assert "nan" not in markdown and len(markdown.splitlines()) == 2 + 15
+
+
+def _table(y, probs, images, split="test") -> pd.DataFrame:
+    """predictions.csv's long table for the given branches."""
+    frames = []
+    for branch, scores in probs.items():
+        frame = pd.DataFrame(scores, columns=list(CLASSES))
+        frame.insert(0, "branch", branch)
+        frame.insert(0, "split", split)
+        frame.insert(0, "image", images)
+        for k, name in enumerate(CLASSES):
+            frame[f"true_{name}"] = y[:, k]
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_seeds_effect_pools_runs_in_any_film_order_and_finds_a_planted_gain():
+    images = np.array([f"{i:05d}.png" for i in range(300)])
+    runs = []
+    for seed in range(3):
+        y, probs = _branches(seed=0)  # the same labels in every run
+        probs = {b: s + np.random.default_rng(seed).normal(scale=0.1, size=s.shape) for b, s in probs.items()}
+        order = np.random.default_rng(seed).permutation(len(images))  # each run lists its films its own way
+        runs.append((y, probs, _table(y[order], {b: s[order] for b, s in probs.items()}, images[order])))
+    effect = seeds_attention_effect([table for _, _, table in runs], n_boot=100)
+    each = [attention_effect(y, probs, n_boot=100)["local"]["mean"] for y, probs, _ in runs]
+    assert effect["runs"]["local"] == pytest.approx(each)
+    assert effect["local"]["mean"] == pytest.approx(np.mean(each)) and effect["local"]["ci95"][0] > 0
+    assert effect["local"]["pairs"] == 3
+    low, high = effect["fusion"]["ci95"]  # no gain planted on the fusion
+    assert low < 0 < high
+
+
+def test_seeds_effect_refuses_runs_on_other_films_or_labels():
+    images = np.array([f"{i:05d}.png" for i in range(50)])
+    y, probs = _branches(n=50)
+    first = _table(y, probs, images)
+    with pytest.raises(ValueError, match="run 1 was scored on other test films than run 0"):
+        seeds_attention_effect([first, _table(y, probs, np.array([f"x{i}.png" for i in range(50)]))], n_boot=10)
+    flipped = y.copy()
+    flipped[0, 0] = 1 - flipped[0, 0]
+    with pytest.raises(ValueError, match="run 1 labels the test films otherwise than run 0"):
+        seeds_attention_effect([first, _table(flipped, probs, images)], n_boot=10)
+    with pytest.raises(ValueError, match="no predictions on split 'val'"):
+        seeds_attention_effect([first], split="val", n_boot=10)
+    with pytest.raises(ValueError, match="no runs given"):
+        seeds_attention_effect([])

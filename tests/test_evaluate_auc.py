@@ -11,6 +11,7 @@ from agcnn_lab.evaluate import (
     paired_bootstrap_difference,
     per_class_auc,
     rank_auc,
+    seeds_paired_difference,
 )
 
 
@@ -135,3 +136,40 @@ def test_paired_difference_shape_errors():
         paired_bootstrap_difference(y, a, b[:, :5])
     with pytest.raises(ValueError, match="same .N, C. shape"):
         paired_bootstrap_difference(y[:10], a, b)
+
+
+def test_seeds_difference_of_one_pair_is_the_paired_difference():
+    y, a, b = _two_models(n=200, seed=3)
+    one = seeds_paired_difference(y, [a], [b], n_boot=100, seed=5)
+    assert one.pop("pairs") == 1
+    assert json.dumps(one) == json.dumps(paired_bootstrap_difference(y, a, b, n_boot=100, seed=5))
+
+
+def test_seeds_difference_averages_the_pairs_and_narrows_with_them():
+    rng = np.random.default_rng(4)
+    y = (rng.random((300, 14)) < 0.3).astype(int)
+    pairs = [(y + rng.normal(scale=1.0, size=y.shape), y + rng.normal(scale=1.3, size=y.shape)) for _ in range(3)]
+    a, b = [p[0] for p in pairs], [p[1] for p in pairs]
+    pooled = seeds_paired_difference(y, a, b, n_boot=200)
+    each = [paired_bootstrap_difference(y, x, z, n_boot=200) for x, z in pairs]
+    assert pooled["pairs"] == 3
+    assert pooled["mean"] == pytest.approx(np.mean([e["mean"] for e in each]))
+    assert pooled["auc"]["Mass"] == pytest.approx(np.mean([e["auc"]["Mass"] for e in each]))
+    assert pooled["ci95"][0] > 0  # the planted gain (less noise on A)
+    width = pooled["ci95"][1] - pooled["ci95"][0]
+    assert width < np.mean([e["ci95"][1] - e["ci95"][0] for e in each])  # three models' noise averages out
+
+
+def test_seeds_difference_of_equal_models_covers_zero_and_refuses_unpaired_input():
+    covered = 0
+    for seed in range(10):
+        y, a, b = _two_models(n=300, seed=seed)
+        rng = np.random.default_rng(seed + 100)
+        c, d = (y + rng.normal(size=y.shape) for _ in range(2))
+        low, high = seeds_paired_difference(y, [a, c], [b, d], n_boot=100, seed=seed)["ci95"]
+        covered += low <= 0 <= high
+    assert covered >= 8
+    with pytest.raises(ValueError, match="one B for each A: got 2 A and 1 B"):
+        seeds_paired_difference(y, [a, c], [b])
+    with pytest.raises(ValueError, match="same .N, C. shape"):
+        seeds_paired_difference(y, [a, c], [b, d[:10]])

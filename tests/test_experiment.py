@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 import torch
 
+from agcnn_lab.config import Profile
 from agcnn_lab.data import CLASSES
 from agcnn_lab.evaluate import mean_auc
 from agcnn_lab.evaluate.auc import per_class_auc
@@ -108,6 +109,25 @@ def test_the_control_trains_from_the_same_start_for_the_same_epochs(tmp_path, ci
         # stage III also scores its start (the ensemble of the two branches) as epoch 0
         assert [e["epoch"] for e in crop_log if e["epoch"] == 0] == ([0] if stage == "fusion" else [])
     assert json.loads((tmp_path / "run.json").read_text())["control"] == "whole_film"
+
+
+def test_train_fraction_shortens_stages_two_and_three_for_the_crop_and_the_control(tmp_path, ci_profile, ci_data, monkeypatch):
+    import agcnn_lab.train.stages as stages
+
+    films = []
+    real = stages.make_loader
+
+    def recording(dataset, *args, **kwargs):
+        films.append(len(dataset))
+        return real(dataset, *args, **kwargs)
+
+    monkeypatch.setattr(stages, "make_loader", recording)
+    profile = ci_profile.with_changes(**{"training.train_fraction": 0.5})
+    train_run(profile, ci_data, tmp_path, torch.device("cpu"), progress=False)
+    every, half = len(ci_data.entries("train")), round(len(ci_data.entries("train")) * 0.5)
+    epochs = [profile.training.stage(s).epochs for s in ("global", "local", "fusion", "local", "fusion")]
+    assert films == [n for n, e in zip([every, half, half, half, half], epochs, strict=True) for _ in range(e)]
+    assert Profile.read(tmp_path / "config.json").training.train_fraction == 0.5
 
 
 def test_no_control_trains_only_the_three_stages(tmp_path, ci_profile, ci_data):

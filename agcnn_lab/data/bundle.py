@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +65,18 @@ class DataBundle:
         if part not in self.parts:
             raise ValueError(f"unknown part {part!r}; {self.name} has {', '.join(self.parts)}")
         return self.parts[part]
+
+
+def train_subset(data: DataBundle, fraction: float, seed: int = 0) -> DataBundle:
+    """`data` with a random `fraction` of its training images (val and test untouched); the same
+    films for the same seed, so a resumed run and every process of a distributed one agree."""
+    if not 0 < fraction <= 1:
+        raise ValueError(f"fraction must lie in (0, 1], got {fraction}")
+    if fraction == 1:
+        return data
+    entries, source = data.parts["train"]
+    kept = entries.sample(frac=fraction, random_state=seed).sort_index().reset_index(drop=True)
+    return dataclasses.replace(data, parts={**data.parts, "train": (kept, source)})
 
 
 def phantom_root(label: str, preset: str) -> Path:

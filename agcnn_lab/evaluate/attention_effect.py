@@ -5,6 +5,8 @@ on the whole film.
     effect = attention_effect(result.labels, probs, n_boot=1000)   # crop minus whole film
     effect["local"]["mean"], effect["local"]["ci95"]               # d and its paired 95% CI
     markdown_table(effect_table(effect))                           # one row per class, and "mean"
+    tables = [pd.read_csv(f"{run}/predictions.csv") for run in runs]   # one run per training seed
+    seeds_attention_effect(tables, split="val")["local"]["mean"]    # the effect's mean over seeds
 
 AG-CNN's local branch beats or trails the global branch for many reasons at once: another
 input size, more epochs, a second start. The control removes them: the same local branch,
@@ -16,11 +18,14 @@ scored on the same test images, hence the paired bootstrap (auc.paired_bootstrap
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
+from ..data.classes import CLASSES
 from ..train.predict import CONTROLS  # each compared branch and its whole-film control
-from .auc import paired_bootstrap_difference
+from .auc import mean_auc, paired_bootstrap_difference, seeds_paired_difference
 
 
 def attention_effect(labels, probs: dict[str, np.ndarray], n_boot: int = 1000, seed: int = 0) -> dict:
@@ -35,6 +40,95 @@ def attention_effect(labels, probs: dict[str, np.ndarray], n_boot: int = 1000, s
         branch: paired_bootstrap_difference(labels, probs[branch], probs[control], n_boot=n_boot, seed=seed)
         for branch, control in CONTROLS.items()
     }
+
+
+def seeds_attention_effect(tables: Sequence[pd.DataFrame], split: str = "test", n_boot: int = 1000, seed: int = 0) -> dict:
+    """attention_effect averaged over runs that differ in their training seed alone: each of
+    `tables` is one run's predictions.csv, all on the same films of `split`. Returns
+    {"local": ..., "fusion": ...} as auc.seeds_paired_difference does (its interval: the films'
+    sampling, not the seeds'), and "runs": each run's own effect, {"local": [d, ...], ...}.
+    Refused, naming the run (by its position), when the runs hold other films or other labels."""
+    if not len(tables):
+        raise ValueError("no runs given: pass one predictions.csv table per training seed")
+    out, each = {}, {}
+    for branch, control in CONTROLS.items():
+        sides = [paired_scores(table, split, branch, control) for table in tables]
+        labels, _, _, images = sides[0]
+        order = pd.Index(images)
+        scores_a, scores_b = [], []
+        for position, (other_labels, score_a, score_b, other_images) in enumerate(sides):
+            if set(other_images) != set(images):
+                only = sorted(set(other_images) ^ set(images))
+                raise ValueError(f"run {position} was scored on other {split} films than run 0 (e.g. {only[0]!r}); "
+                                 "the runs must share their data and split")
+            rows = pd.Index(other_images).get_indexer(order)
+            if not np.array_equal(other_labels[rows], labels):
+                raise ValueError(f"run {position} labels the {split} films otherwise than run 0; the runs must share their data")
+            scores_a.append(score_a[rows])
+            scores_b.append(score_b[rows])
+        out[branch] = seeds_paired_difference(labels, scores_a, scores_b, n_boot=n_boot, seed=seed)
+        each[branch] = [mean_auc(labels, a) - mean_auc(labels, b) for a, b in zip(scores_a, scores_b, strict=True)]
+    return {**out, "runs": each}
+
+
+def paired_scores(predictions: pd.DataFrame, split: str, branch: str, control: str):
+    """Labels (N, C), the two branches' scores (N, C) and the images (N,) of one split of
+    predictions.csv's long table, the two sides in one order; refused (ValueError, naming the
+    branch, split or film) unless both were scored on the same films with the same labels."""
+    if not isinstance(predictions, pd.DataFrame) or predictions.empty:
+        raise ValueError(
+            "predictions is empty; pass predictions.csv's table (image, split, branch, ...)"
+        )
+    needed = ["image", "split", "branch", *CLASSES, *(f"true_{c}" for c in CLASSES)]
+    missing = [c for c in needed if c not in predictions.columns]
+    if missing:
+        raise ValueError(
+            f"predictions lack the column(s) {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}"
+        )
+    if branch == control:
+        raise ValueError(
+            f"branch and control are both {branch!r}; the effect compares two branches"
+        )
+    rows = predictions[predictions["split"] == split]
+    if rows.empty:
+        splits = sorted(map(str, predictions["split"].unique()))
+        raise ValueError(f"no predictions on split {split!r}; the table has {', '.join(splits)}")
+    present = set(rows["branch"])
+    for name in (branch, control):
+        if name not in present:
+            raise ValueError(
+                f"no predictions of branch {name!r} on split {split!r}; the table has {', '.join(sorted(present))}"
+                + (
+                    " (the whole-film control is trained only by runs that train it)"
+                    if "whole_film" in name
+                    else ""
+                )
+            )
+    side_a = rows[rows["branch"] == branch].set_index("image")
+    side_b = rows[rows["branch"] == control].set_index("image")
+    for name, side in ((branch, side_a), (control, side_b)):
+        if side.index.duplicated().any():
+            raise ValueError(
+                f"branch {name!r} has image {side.index[side.index.duplicated()][0]!r} twice on {split!r}"
+            )
+    if set(side_a.index) != set(side_b.index):
+        only = sorted(set(side_a.index) ^ set(side_b.index))
+        raise ValueError(
+            f"{branch!r} and {control!r} were scored on different films (e.g. {only[0]!r}); the paired effect needs the same films"
+        )
+    side_b = side_b.loc[side_a.index]
+    truth = [f"true_{c}" for c in CLASSES]
+    labels = side_a[truth].to_numpy(dtype=np.float64)
+    if not np.isin(labels, (0, 1)).all():
+        raise ValueError("true_<class> columns must be 0 or 1")
+    if not np.array_equal(labels, side_b[truth].to_numpy(dtype=np.float64)):
+        raise ValueError(f"{branch!r} and {control!r} disagree on the labels of the same films")
+    score_a = side_a[list(CLASSES)].to_numpy(dtype=np.float64)
+    score_b = side_b[list(CLASSES)].to_numpy(dtype=np.float64)
+    if not (np.isfinite(score_a).all() and np.isfinite(score_b).all()):
+        raise ValueError("predictions hold NaN or infinite probabilities")
+    return labels, score_a, score_b, side_a.index.to_numpy()
+
 
 
 def effect_table(effect: dict) -> pd.DataFrame:

@@ -4,6 +4,7 @@
     mean = mean_auc(y_true, y_score)
     ci = bootstrap_ci(y_true, y_score, n_boot=1000)  # {"mean_auc": (lo, hi), class: (lo, hi)}
     diff = paired_bootstrap_difference(y_true, score_a, score_b)  # AUC(A) - AUC(B), with CIs
+    over_seeds = seeds_paired_difference(y_true, [a0, a1, a2], [b0, b1, b2])  # its mean over 3 seeds
 
 The bootstrap resamples images with replacement. Its thousand AUCs per class come from the
 rank-sum (Mann-Whitney) form of the AUC, vectorised over replicates; the tests check that
@@ -105,10 +106,43 @@ def paired_bootstrap_difference(
     score_a, score_b = np.asarray(score_a), np.asarray(score_b)
     if score_a.shape != score_b.shape:
         raise ValueError(f"scores A {score_a.shape} and B {score_b.shape} must be the same (N, C) shape")
-    _, score_b = _check(y_true, score_b, classes)
-    y_true, score_a = _check(y_true, score_a, classes)
-    differences = [
-        rank_auc(y_true[rows], score_a[rows]) - rank_auc(y_true[rows], score_b[rows])
+    return _paired_difference(y_true, [score_a], [score_b], classes, n_boot, seed, level, chunk)
+
+
+def seeds_paired_difference(
+    y_true,
+    scores_a: Sequence,
+    scores_b: Sequence,
+    classes: Sequence[str] = CLASSES,
+    n_boot: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+    chunk: int = 50,
+) -> dict:
+    """paired_bootstrap_difference averaged over several trainings of A and of B (one pair per
+    training seed), all scored on the same images: d = the mean over pairs of AUC(A_s) - AUC(B_s),
+    and each replicate scores every pair on one resample of the images. The interval is the
+    images' sampling error of that mean for these trained models; how far another seed would
+    move them is not in it (the pairs' own differences show that spread).
+
+    Returns the keys of paired_bootstrap_difference, and "pairs": the number of pairs."""
+    if len(scores_a) != len(scores_b) or not len(scores_a):
+        raise ValueError(f"one B for each A: got {len(scores_a)} A and {len(scores_b)} B score sets")
+    shapes = {np.shape(s) for s in (*scores_a, *scores_b)}
+    if len(shapes) != 1:
+        raise ValueError(f"every score set must have the same (N, C) shape, got {sorted(shapes)}")
+    out = _paired_difference(y_true, scores_a, scores_b, classes, n_boot, seed, level, max(1, chunk // len(scores_a)))
+    return {**out, "pairs": len(scores_a)}
+
+
+def _paired_difference(y_true, scores_a, scores_b, classes, n_boot, seed, level, chunk) -> dict:
+    labels = y_true
+    checked = [_check(labels, s, classes) for s in (*scores_a, *scores_b)]
+    y_true, pairs = checked[0][0], len(scores_a)
+    stacked = np.stack([score for _, score in checked])  # (2 x pairs, N, C): the A's, then the B's
+    a, b = stacked[:pairs], stacked[pairs:]
+    differences = [  # (chunk, C): the mean over pairs of each replicate's per-class differences
+        (rank_auc(y_true[rows], a[:, rows]) - rank_auc(y_true[rows], b[:, rows])).mean(axis=0)
         for rows in bootstrap_rows(len(y_true), n_boot, seed, chunk)
     ]
     per_class = np.concatenate(differences)  # (n_boot, C); NaN where the resample lacks a label
@@ -117,11 +151,12 @@ def paired_bootstrap_difference(
     with np.errstate(all="ignore"):
         means = np.nanmean(per_class, axis=1)
     tail = (1 - level) / 2 * 100
-    auc_a, auc_b = per_class_auc(y_true, score_a, classes), per_class_auc(y_true, score_b, classes)
+    auc_a = [per_class_auc(y_true, s, classes) for s in a]
+    auc_b = [per_class_auc(y_true, s, classes) for s in b]
     return {
-        "mean": mean_auc(y_true, score_a, classes) - mean_auc(y_true, score_b, classes),
+        "mean": float(np.mean([mean_auc(y_true, sa, classes) - mean_auc(y_true, sb, classes) for sa, sb in zip(a, b, strict=True)])),
         "ci95": list(percentile_interval(means, tail)),
-        "auc": {name: auc_a[name] - auc_b[name] for name in classes},
+        "auc": {name: float(np.mean([x[name] - z[name] for x, z in zip(auc_a, auc_b, strict=True)])) for name in classes},
         "ci95_auc": {name: list(percentile_interval(per_class[:, k], tail)) for k, name in enumerate(classes)},
     }
 

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.classes import CLASSES, LABEL_ALIASES
+from .attention_effect import paired_scores
 from .auc import bootstrap_rows, percentile_interval
 
 __all__ = ["COLUMNS", "DEFAULT_EDGES", "MIN_POSITIVES", "effect_by_lesion_size", "weighted_auc"]
@@ -87,7 +88,7 @@ def effect_by_lesion_size(
         raise ValueError(f"n_boot must be at least 1, got {n_boot}")
     if not 0 < level < 1:
         raise ValueError(f"level must lie in (0, 1), got {level}")
-    labels, score_branch, score_control, images = _paired_scores(
+    labels, score_branch, score_control, images = paired_scores(
         predictions, split, branch, control
     )
     sizes = _lesion_sizes(
@@ -231,63 +232,6 @@ def _check_edges(edges) -> np.ndarray:
             f"edges must be finite, non-negative and strictly increasing, got {edges.tolist()}"
         )
     return edges
-
-
-def _paired_scores(predictions: pd.DataFrame, split: str, branch: str, control: str):
-    """Labels (N, C) and the two sides' scores (N, C) on the same films, in one order."""
-    if not isinstance(predictions, pd.DataFrame) or predictions.empty:
-        raise ValueError(
-            "predictions is empty; pass predictions.csv's table (image, split, branch, ...)"
-        )
-    needed = ["image", "split", "branch", *CLASSES, *(f"true_{c}" for c in CLASSES)]
-    missing = [c for c in needed if c not in predictions.columns]
-    if missing:
-        raise ValueError(
-            f"predictions lack the column(s) {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}"
-        )
-    if branch == control:
-        raise ValueError(
-            f"branch and control are both {branch!r}; the effect compares two branches"
-        )
-    rows = predictions[predictions["split"] == split]
-    if rows.empty:
-        splits = sorted(map(str, predictions["split"].unique()))
-        raise ValueError(f"no predictions on split {split!r}; the table has {', '.join(splits)}")
-    present = set(rows["branch"])
-    for name in (branch, control):
-        if name not in present:
-            raise ValueError(
-                f"no predictions of branch {name!r} on split {split!r}; the table has {', '.join(sorted(present))}"
-                + (
-                    " (the whole-film control is trained only by runs that train it)"
-                    if "whole_film" in name
-                    else ""
-                )
-            )
-    side_a = rows[rows["branch"] == branch].set_index("image")
-    side_b = rows[rows["branch"] == control].set_index("image")
-    for name, side in ((branch, side_a), (control, side_b)):
-        if side.index.duplicated().any():
-            raise ValueError(
-                f"branch {name!r} has image {side.index[side.index.duplicated()][0]!r} twice on {split!r}"
-            )
-    if set(side_a.index) != set(side_b.index):
-        only = sorted(set(side_a.index) ^ set(side_b.index))
-        raise ValueError(
-            f"{branch!r} and {control!r} were scored on different films (e.g. {only[0]!r}); the paired effect needs the same films"
-        )
-    side_b = side_b.loc[side_a.index]
-    truth = [f"true_{c}" for c in CLASSES]
-    labels = side_a[truth].to_numpy(dtype=np.float64)
-    if not np.isin(labels, (0, 1)).all():
-        raise ValueError("true_<class> columns must be 0 or 1")
-    if not np.array_equal(labels, side_b[truth].to_numpy(dtype=np.float64)):
-        raise ValueError(f"{branch!r} and {control!r} disagree on the labels of the same films")
-    score_a = side_a[list(CLASSES)].to_numpy(dtype=np.float64)
-    score_b = side_b[list(CLASSES)].to_numpy(dtype=np.float64)
-    if not (np.isfinite(score_a).all() and np.isfinite(score_b).all()):
-        raise ValueError("predictions hold NaN or infinite probabilities")
-    return labels, score_a, score_b, side_a.index.to_numpy()
 
 
 def _lesion_sizes(boxes: pd.DataFrame, images: np.ndarray, split: str) -> np.ndarray:

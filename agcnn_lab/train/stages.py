@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..config import THREE_STAGES, Stage
+from ..data.bundle import train_subset
 from .distributed import data_parallel
 from .loader import make_loader
 from .loop import StageResult, fit_stage, load_best
@@ -126,7 +127,9 @@ def train_stage(
         result = predict_split(model, data, profile, "val", device, branches=(branch,), progress=False)
         return score(result.labels, result.probs[branch])
 
-    train_set = data.dataset("train", profile.data, with_no_finding=model.with_no_finding, train=True,
+    # Stage I sees every training film; the later stages the share training.train_fraction names.
+    films = data if name == Stage.GLOBAL else train_subset(data, training.train_fraction, profile.data.seed)
+    train_set = films.dataset("train", profile.data, with_no_finding=model.with_no_finding, train=True,
                              with_source=name != Stage.GLOBAL)
     # Under torchrun the trainable modules are DistributedDataParallel for the stage (the loss
     # functions above reach them through the model's attributes); alone, nothing changes.

@@ -1,0 +1,97 @@
+"""A setting's attention effect averaged over its training seeds, from the runs' files (no training).
+
+    .venv/bin/python benchmarks/seeds_effect.py              # the levers measured on v4 (BENCHMARKS.md)
+    .venv/bin/python benchmarks/seeds_effect.py --split val \
+        --setting "the cpu profile" runs/demo-cpu runs/exp-v4-seed1 runs/exp-v4-seed2 \
+        --setting "class activation map" runs/exp-v4-cam runs/exp-v4-seed1-cam runs/exp-v4-seed2-cam
+
+One run's effect (crop minus whole film) moves by about 0.01 from one training seed to the next,
+as much as most levers move it, so each lever was trained with three seeds. This script reads
+their predictions.csv and prints, per setting and split, the effect averaged over the seeds, with
+the paired 95% interval of that mean over the films (evaluate.seeds_attention_effect: each
+bootstrap replicate scores every run on one resample of the films), and each seed's own effect.
+The interval is the films' sampling error for these trained models; the spread of the seeds'
+own effects is the training noise, which three seeds only sketch.
+
+Settings are chosen on the validation split. The test columns re-read predictions that were
+read once, when each run finished; they choose nothing. The runs of one setting must differ in
+their training seed alone (and their name): anything else is refused, naming the field.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pandas as pd
+
+from agcnn_lab.config import Profile
+from agcnn_lab.evaluate import seeds_attention_effect
+from agcnn_lab.report import markdown_table
+
+# The v4 levers of BENCHMARKS.md, seeds 0 / 1 / 2; each folder's command is in BENCHMARKS.md.
+V4_LEVERS = {
+    "the cpu profile": ("runs/demo-cpu", "runs/exp-v4-seed1", "runs/exp-v4-seed2"),
+    "local input 64 px": ("runs/demo-cpu-local64", "runs/exp-v4-seed1-local64", "runs/exp-v4-seed2-local64"),
+    "class activation map": ("runs/exp-v4-cam", "runs/exp-v4-seed1-cam", "runs/exp-v4-seed2-cam"),
+    "stage II 6 epochs": ("runs/exp-v4-l6", "runs/exp-v4-seed1-l6", "runs/exp-v4-seed2-l6"),
+    "local branch from ImageNet, 5 epochs": ("runs/exp-v4-localin", "runs/exp-v4-seed1-localin", "runs/exp-v4-seed2-localin"),
+    "local branch from ImageNet, 8 epochs": ("runs/exp-v4-localin8", "runs/exp-v4-seed1-localin8", "runs/exp-v4-seed2-localin8"),
+}
+SEED_FIELDS = ("name", "training.seed")  # what the runs of one setting may differ in
+
+
+def read_setting(name: str, runs: list[str]) -> list[pd.DataFrame]:
+    """Each run's predictions.csv, after checking that the runs differ in their seed alone."""
+    configs = []
+    for run in runs:
+        for needed in ("config.json", "predictions.csv"):
+            if not (Path(run) / needed).is_file():
+                raise SystemExit(f"{run}: no {needed}; {name!r} needs its finished runs (BENCHMARKS.md has their commands)")
+        configs.append(Profile.read(Path(run) / "config.json"))
+    seeds = [c.training.seed for c in configs]
+    if len(set(seeds)) != len(seeds):
+        raise SystemExit(f"{name!r}: two runs share a training seed ({', '.join(map(str, seeds))}); one run per seed")
+    for run, config in zip(runs[1:], configs[1:], strict=True):
+        other = [d for d in configs[0].differences(config) if not d.startswith(SEED_FIELDS)]
+        if other:
+            raise SystemExit(f"{name!r}: {run} differs from {runs[0]} beyond its seed ({'; '.join(other)}); "
+                             "a setting's runs must differ in training.seed alone")
+    return [pd.read_csv(Path(run) / "predictions.csv") for run in runs]
+
+
+def effect_rows(name: str, tables: list[pd.DataFrame], splits: list[str], n_boot: int) -> list[dict]:
+    rows = []
+    for split in splits:
+        effect = seeds_attention_effect(tables, split, n_boot=n_boot)
+        row = {"setting": name, "split": split, "seeds": len(tables)}
+        for branch in ("local", "fusion"):
+            low, high = effect[branch]["ci95"]
+            row[branch] = f"{effect[branch]['mean']:+.4f} [{low:+.4f}, {high:+.4f}]"
+            row[f"{branch}, each seed"] = " / ".join(f"{d:+.3f}" for d in effect["runs"][branch])
+        row["Nodule (local)"] = f"{effect['local']['auc']['Nodule']:+.3f}"
+        rows.append(row)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--setting", nargs="+", action="append", metavar=("NAME", "RUN"),
+                        help="a setting's name and its run folders, one per training seed (repeatable); "
+                             "default: the v4 levers")
+    parser.add_argument("--split", nargs="+", choices=("val", "test"), default=["val", "test"])
+    parser.add_argument("--n-boot", type=int, default=1000)
+    args = parser.parse_args()
+    settings = {s[0]: list(s[1:]) for s in args.setting} if args.setting else {k: list(v) for k, v in V4_LEVERS.items()}
+    empty = [name for name, runs in settings.items() if not runs]
+    if empty:
+        raise SystemExit(f"--setting {empty[0]!r} names no run folder; give NAME RUN [RUN ...]")
+    read = {name: read_setting(name, runs) for name, runs in settings.items()}  # every check first
+    rows = [row for name, tables in read.items() for row in effect_rows(name, tables, args.split, args.n_boot)]
+    print("crop minus whole film, mean AUC over the 14 diseases: the mean over the seeds [paired 95% "
+          "interval over the films], and each seed's own\n")
+    print(markdown_table(pd.DataFrame(rows).set_index("setting")))
+
+
+if __name__ == "__main__":
+    main()

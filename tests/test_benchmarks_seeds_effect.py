@@ -1,0 +1,66 @@
+"""benchmarks/seeds_effect.py: a setting's attention effect over its training seeds, from run folders."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from repo_scripts import load_script
+
+from agcnn_lab.data.classes import CLASSES
+from agcnn_lab.profiles import get_profile
+
+seeds_effect = load_script("benchmarks/seeds_effect.py")
+
+
+def _run(folder, seed: int, gain: float, profile=None):
+    """A run folder with config.json and predictions.csv: the crop-fed branches see the truth
+    through less noise than their whole-film controls when gain > 0."""
+    rng = np.random.default_rng(seed)
+    films = 240
+    truth = np.random.default_rng(0).random((films, len(CLASSES))) < 0.3  # the same films in every run
+    frames = []
+    for split in ("val", "test"):
+        images = [f"{split}_{i:05d}.png" for i in range(films)]
+        for branch in ("local", "local_whole_film", "fusion", "fusion_whole_film"):
+            noise = 1.0 if branch.endswith("whole_film") else 1.0 - gain
+            frame = pd.DataFrame(truth + rng.normal(0, noise, truth.shape), columns=list(CLASSES))
+            frame.insert(0, "branch", branch)
+            frame.insert(0, "split", split)
+            frame.insert(0, "image", images)
+            for k, name in enumerate(CLASSES):
+                frame[f"true_{name}"] = truth[:, k].astype(int)
+            frames.append(frame)
+    folder.mkdir(parents=True)
+    pd.concat(frames, ignore_index=True).to_csv(folder / "predictions.csv", index=False)
+    (profile or get_profile("cpu")).with_changes(**{"training.seed": seed}).write(folder / "config.json")
+    return str(folder)
+
+
+def test_a_planted_gain_is_found_and_a_null_one_is_not(tmp_path):
+    gained = [_run(tmp_path / f"gain{s}", s, 0.5) for s in range(3)]
+    null = [_run(tmp_path / f"null{s}", s, 0.0) for s in range(3)]
+    rows = seeds_effect.effect_rows("gain", seeds_effect.read_setting("gain", gained), ["val"], n_boot=200)
+    rows += seeds_effect.effect_rows("null", seeds_effect.read_setting("null", null), ["test"], n_boot=200)
+    (gain, null_row) = rows
+    assert (gain["split"], gain["seeds"], null_row["split"]) == ("val", 3, "test")
+    low = float(gain["local"].split("[")[1].split(",")[0])
+    assert low > 0
+    low, high = (float(x) for x in null_row["local"].split("[")[1].rstrip("]").split(","))
+    assert low < 0 < high
+    assert len(gain["local, each seed"].split(" / ")) == 3
+
+
+def test_runs_of_one_setting_must_differ_in_their_seed_alone(tmp_path):
+    first = _run(tmp_path / "a", 0, 0.2)
+    other = _run(tmp_path / "b", 1, 0.2, get_profile("cpu").with_changes(**{"model.attention.reduce": "cam"}))
+    with pytest.raises(SystemExit, match=r"differs from .* beyond its seed \(model.attention.reduce"):
+        seeds_effect.read_setting("mixed", [first, other])
+    twin = _run(tmp_path / "c", 0, 0.2)
+    with pytest.raises(SystemExit, match="two runs share a training seed"):
+        seeds_effect.read_setting("twins", [first, twin])
+    with pytest.raises(SystemExit, match=r"absent: no config.json; 'missing' needs its finished runs"):
+        seeds_effect.read_setting("missing", [first, str(tmp_path / "absent")])
+
+
+def test_the_default_settings_name_three_seeds_each():
+    assert all(len(runs) == 3 for runs in seeds_effect.V4_LEVERS.values())
+    assert seeds_effect.V4_LEVERS["the cpu profile"][0] == "runs/demo-cpu"

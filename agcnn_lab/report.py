@@ -184,7 +184,7 @@ def write_report(experiment, data, seconds_total: float | None = None) -> Path:
         f"cut from the {profile.data.cache_size}-px source, tau = {experiment.tau:g}"
         f"{' (chosen on validation)' if experiment.sweep is not None else ''}, heatmap `{attention.reduce}`. "
         "The whole configuration: `config.json`. "
-        f"Images: {settings['sizes']}. Device: {settings['device']}.",
+        f"Images: {settings['sizes']}{training_share(profile.training.train_fraction)}. Device: {settings['device']}.",
         "",
         "Wall time: " + ", ".join(f"{k} {v / 60:.1f} min" for k, v in experiment.seconds.items())
         + (f"; whole job {seconds_total / 60:.1f} min." if seconds_total else "."),
@@ -269,6 +269,11 @@ def attention_grid(experiment, data, count: int = 6):
 
 def _paper_backbone(backbone: str) -> str:
     return "densenet121" if backbone.startswith("densenet") else "resnet50"
+
+
+def training_share(fraction: float) -> str:
+    """The report's note when stages II and III saw a share of the training images only."""
+    return "" if fraction == 1 else f" (stages II and III: {fraction:.0%} of the training images, training.train_fraction)"
 
 
 def kept_epochs_line(histories: dict[str, list[dict]]) -> str:

@@ -103,6 +103,13 @@ def test_report_of_a_ci_run(ci_run, ci_data, ci_profile):
     assert all(f"{stage} " in kept_epochs_line(ci_run.histories) for stage in ("global", "fusion", "fusion_whole_film"))
 
 
+def test_a_share_of_the_training_images_is_said_and_all_of_them_goes_unsaid():
+    from agcnn_lab.report import training_share
+
+    assert training_share(1.0) == ""
+    assert training_share(0.25) == " (stages II and III: 25% of the training images, training.train_fraction)"
+
+
 def test_the_kept_epoch_line_names_a_kept_start():
     histories = {
         "global": [{"epoch": 1, "val_mean_auc": 0.90}, {"epoch": 2, "val_mean_auc": 0.93}, {"epoch": 3, "val_mean_auc": 0.93}],

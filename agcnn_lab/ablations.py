@@ -15,7 +15,9 @@ in base/ablations/<name>/ (resumed like any run) and is tested on the full test 
 test predictions go to test_predictions.npz there, so that each variant can be set against the
 plan's reference row on the same films (paired_differences: a paired bootstrap).
 
-On a CPU a plan may shorten stages II/III and train them on a share of the training images;
+On a CPU a plan may shorten stages II/III and train them on a share of the training images
+(`training.train_fraction`; each variant's config.json records both, and the profile's stage I it
+holds, copied from the base run after run_folder.start_from_global_stage's check);
 the plan's first variant, the paper's recipe, is then trained the same short way, so the
 variants are compared with a like-for-like baseline rather than with the full run.
 """

@@ -69,7 +69,8 @@ def effect_rows(name: str, tables: list[pd.DataFrame], splits: list[str], n_boot
             low, high = effect[branch]["ci95"]
             row[branch] = f"{effect[branch]['mean']:+.4f} [{low:+.4f}, {high:+.4f}]"
             row[f"{branch}, each seed"] = " / ".join(f"{d:+.3f}" for d in effect["runs"][branch])
-        row["Nodule (local)"] = f"{effect['local']['auc']['Nodule']:+.3f}"
+        low, high = effect["local"]["ci95_auc"]["Nodule"]
+        row["Nodule (local)"] = f"{effect['local']['auc']['Nodule']:+.3f} [{low:+.3f}, {high:+.3f}]"
         rows.append(row)
     return rows
 

@@ -47,6 +47,7 @@ def test_a_planted_gain_is_found_and_a_null_one_is_not(tmp_path):
     low, high = (float(x) for x in null_row["local"].split("[")[1].rstrip("]").split(","))
     assert low < 0 < high
     assert len(gain["local, each seed"].split(" / ")) == 3
+    assert float(gain["Nodule (local)"].split("[")[1].split(",")[0]) > 0  # the gain is planted in every class
 
 
 def test_runs_of_one_setting_must_differ_in_their_seed_alone(tmp_path):

@@ -186,8 +186,7 @@ def run_variant(
         out = claim_run_folder(folder, vprofile)
     else:  # refused, naming the fields, unless the base's stage I is what this variant's config says
         out = start_from_global_stage(base, folder, vprofile)
-        stored = Profile.read(base / CONFIG_FILE).differences(vprofile)
-        if not [d for d in stored if not d.startswith(("name:", "training.control:"))]:
+        if not Profile.read(base / CONFIG_FILE).differences(vprofile, ignoring=("name", "training.control")):
             _copy_stages(base, out, ("local", "fusion"))  # the base run itself, less its control
     run = train_run(vprofile, data, out, device, progress=progress)
     # The test split only (no validation predictions, no predictions.csv): a variant is a row of

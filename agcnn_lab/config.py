@@ -235,11 +235,12 @@ class Profile:
         """Write config.json atomically (a kill leaves the old file or the new one, never half)."""
         return write_text_atomic(path, self.to_json() + "\n")
 
-    def differences(self, other: Profile) -> list[str]:
-        """The fields whose values differ, as "path: mine -> other's"."""
+    def differences(self, other: Profile, ignoring: tuple[str, ...] = ()) -> list[str]:
+        """The fields whose values differ, as "path: mine -> other's"; a field whose dotted path
+        starts with one of `ignoring` ("training.seed", "model.attention.") is left out."""
         mine, theirs = _flatten(self.to_dict()), _flatten(other.to_dict())
         return [f"{k}: {mine.get(k, '(absent)')!r} -> {theirs.get(k, '(absent)')!r}"
-                for k in sorted(set(mine) | set(theirs)) if mine.get(k) != theirs.get(k)]
+                for k in sorted(set(mine) | set(theirs)) if mine.get(k) != theirs.get(k) and not k.startswith(ignoring)]
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> Path:

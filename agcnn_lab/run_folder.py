@@ -95,7 +95,7 @@ def read_run_folder(out: str | os.PathLike) -> tuple[Profile, dict]:
 def global_stage_differences(source: Profile, profile: Profile) -> list[str]:
     """The fields that differ between two configurations and that stage I reads (data, backbone,
     stage I's settings, seed, ...): a run may start from another's stage I only when there are none."""
-    return [line for line in source.differences(profile) if not line.split(":")[0].startswith(AFTER_GLOBAL_STAGE)]
+    return source.differences(profile, ignoring=AFTER_GLOBAL_STAGE)
 
 
 def start_from_global_stage(source: str | os.PathLike, out: str | os.PathLike, profile: Profile) -> Path:

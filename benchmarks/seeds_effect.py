@@ -53,7 +53,7 @@ def read_setting(name: str, runs: list[str]) -> list[pd.DataFrame]:
     if len(set(seeds)) != len(seeds):
         raise SystemExit(f"{name!r}: two runs share a training seed ({', '.join(map(str, seeds))}); one run per seed")
     for run, config in zip(runs[1:], configs[1:], strict=True):
-        other = [d for d in configs[0].differences(config) if not d.startswith(SEED_FIELDS)]
+        other = configs[0].differences(config, ignoring=SEED_FIELDS)
         if other:
             raise SystemExit(f"{name!r}: {run} differs from {runs[0]} beyond its seed ({'; '.join(other)}); "
                              "a setting's runs must differ in training.seed alone")

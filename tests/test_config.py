@@ -36,6 +36,7 @@ def test_with_changes_takes_dotted_paths_and_checks_them():
     assert changed.model.attention.crop_size == 96 and changed.training.control is False
     assert cpu.model.attention.crop_size == 128  # frozen: a copy, not an edit
     assert changed.differences(cpu) == ["model.attention.crop_size: 96 -> 128", "training.control: False -> True"]
+    assert changed.differences(cpu, ignoring=("model.attention.",)) == ["training.control: False -> True"]
     with pytest.raises(ConfigError, match="AttentionConfig has no field 'crop'"):
         cpu.with_changes(**{"model.attention.crop": 96})
 

@@ -142,6 +142,7 @@ def test_seeds_difference_of_one_pair_is_the_paired_difference():
     y, a, b = _two_models(n=200, seed=3)
     one = seeds_paired_difference(y, [a], [b], n_boot=100, seed=5)
     assert one.pop("pairs") == 1
+    assert one.pop("each") == [one["mean"]]
     assert json.dumps(one) == json.dumps(paired_bootstrap_difference(y, a, b, n_boot=100, seed=5))
 
 
@@ -153,6 +154,7 @@ def test_seeds_difference_averages_the_pairs_and_narrows_with_them():
     pooled = seeds_paired_difference(y, a, b, n_boot=200)
     each = [paired_bootstrap_difference(y, x, z, n_boot=200) for x, z in pairs]
     assert pooled["pairs"] == 3
+    assert pooled["each"] == pytest.approx([e["mean"] for e in each])
     assert pooled["mean"] == pytest.approx(np.mean([e["mean"] for e in each]))
     assert pooled["auc"]["Mass"] == pytest.approx(np.mean([e["auc"]["Mass"] for e in each]))
     assert pooled["ci95"][0] > 0  # the planted gain (less noise on A)

@@ -25,7 +25,7 @@ import pandas as pd
 
 from ..data.classes import CLASSES
 from ..train.predict import CONTROLS  # each compared branch and its whole-film control
-from .auc import mean_auc, paired_bootstrap_difference, seeds_paired_difference
+from .auc import paired_bootstrap_difference, seeds_paired_difference
 
 
 def attention_effect(labels, probs: dict[str, np.ndarray], n_boot: int = 1000, seed: int = 0) -> dict:
@@ -67,7 +67,7 @@ def seeds_attention_effect(tables: Sequence[pd.DataFrame], split: str = "test", 
             scores_a.append(score_a[rows])
             scores_b.append(score_b[rows])
         out[branch] = seeds_paired_difference(labels, scores_a, scores_b, n_boot=n_boot, seed=seed)
-        each[branch] = [mean_auc(labels, a) - mean_auc(labels, b) for a, b in zip(scores_a, scores_b, strict=True)]
+        each[branch] = out[branch]["each"]
     return {**out, "runs": each}
 
 

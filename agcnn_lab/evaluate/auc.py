@@ -40,7 +40,12 @@ def per_class_auc(y_true, y_score, classes: Sequence[str] = CLASSES) -> dict[str
 
 def mean_auc(y_true, y_score, classes: Sequence[str] = CLASSES) -> float:
     """Mean AUC over the classes that have both labels (the paper's mean over 14 diseases)."""
-    values = np.array(list(per_class_auc(y_true, y_score, classes).values()))
+    return _mean_of(per_class_auc(y_true, y_score, classes))
+
+
+def _mean_of(aucs: dict[str, float]) -> float:
+    """mean_auc from per_class_auc's mapping: the mean of the defined AUCs (NaN when none is)."""
+    values = np.array(list(aucs.values()))
     return float(np.nanmean(values)) if np.isfinite(values).any() else float("nan")
 
 
@@ -106,7 +111,7 @@ def paired_bootstrap_difference(
     score_a, score_b = np.asarray(score_a), np.asarray(score_b)
     if score_a.shape != score_b.shape:
         raise ValueError(f"scores A {score_a.shape} and B {score_b.shape} must be the same (N, C) shape")
-    return _paired_difference(y_true, [score_a], [score_b], classes, n_boot, seed, level, chunk)
+    return _paired_difference(y_true, [score_a], [score_b], classes, n_boot, seed, level, chunk)[0]
 
 
 def seeds_paired_difference(
@@ -125,19 +130,20 @@ def seeds_paired_difference(
     images' sampling error of that mean for these trained models; how far another seed would
     move them is not in it (the pairs' own differences show that spread).
 
-    Returns the keys of paired_bootstrap_difference, and "pairs": the number of pairs."""
+    Returns the keys of paired_bootstrap_difference, "pairs": the number of pairs, and "each":
+    each pair's own difference of mean AUCs (their mean is "mean")."""
     if len(scores_a) != len(scores_b) or not len(scores_a):
         raise ValueError(f"one B for each A: got {len(scores_a)} A and {len(scores_b)} B score sets")
     shapes = {np.shape(s) for s in (*scores_a, *scores_b)}
     if len(shapes) != 1:
         raise ValueError(f"every score set must have the same (N, C) shape, got {sorted(shapes)}")
-    out = _paired_difference(y_true, scores_a, scores_b, classes, n_boot, seed, level, max(1, chunk // len(scores_a)))
-    return {**out, "pairs": len(scores_a)}
+    out, each = _paired_difference(y_true, scores_a, scores_b, classes, n_boot, seed, level, max(1, chunk // len(scores_a)))
+    return {**out, "pairs": len(scores_a), "each": each}
 
 
-def _paired_difference(y_true, scores_a, scores_b, classes, n_boot, seed, level, chunk) -> dict:
-    labels = y_true
-    checked = [_check(labels, s, classes) for s in (*scores_a, *scores_b)]
+def _paired_difference(y_true, scores_a, scores_b, classes, n_boot, seed, level, chunk) -> tuple[dict, list[float]]:
+    """paired_bootstrap_difference's mapping, averaged over the pairs, and each pair's difference."""
+    checked = [_check(y_true, s, classes) for s in (*scores_a, *scores_b)]
     y_true, pairs = checked[0][0], len(scores_a)
     stacked = np.stack([score for _, score in checked])  # (2 x pairs, N, C): the A's, then the B's
     a, b = stacked[:pairs], stacked[pairs:]
@@ -151,14 +157,14 @@ def _paired_difference(y_true, scores_a, scores_b, classes, n_boot, seed, level,
     with np.errstate(all="ignore"):
         means = np.nanmean(per_class, axis=1)
     tail = (1 - level) / 2 * 100
-    auc_a = [per_class_auc(y_true, s, classes) for s in a]
-    auc_b = [per_class_auc(y_true, s, classes) for s in b]
+    auc_pairs = [(per_class_auc(y_true, sa, classes), per_class_auc(y_true, sb, classes)) for sa, sb in zip(a, b, strict=True)]
+    each = [_mean_of(x) - _mean_of(z) for x, z in auc_pairs]
     return {
-        "mean": float(np.mean([mean_auc(y_true, sa, classes) - mean_auc(y_true, sb, classes) for sa, sb in zip(a, b, strict=True)])),
+        "mean": float(np.mean(each)),
         "ci95": list(percentile_interval(means, tail)),
-        "auc": {name: float(np.mean([x[name] - z[name] for x, z in zip(auc_a, auc_b, strict=True)])) for name in classes},
+        "auc": {name: float(np.mean([x[name] - z[name] for x, z in auc_pairs])) for name in classes},
         "ci95_auc": {name: list(percentile_interval(per_class[:, k], tail)) for k, name in enumerate(classes)},
-    }
+    }, each
 
 
 def percentile_interval(values: np.ndarray, tail: float) -> tuple[float, float]:

@@ -5,8 +5,8 @@
         --setting "the cpu profile" runs/demo-cpu runs/exp-v4-seed1 runs/exp-v4-seed2 \
         --setting "class activation map" runs/exp-v4-cam runs/exp-v4-seed1-cam runs/exp-v4-seed2-cam
 
-One run's effect (crop minus whole film) moves by about 0.01 from one training seed to the next,
-as much as most levers move it, so each lever was trained with three seeds. This script reads
+One run's effect (crop minus whole film) moves from one training seed to the next about as much
+as most levers move it (BENCHMARKS.md), so each lever was trained with three seeds. This script reads
 their predictions.csv and prints, per setting and split, the effect averaged over the seeds, with
 the paired 95% interval of that mean over the films (evaluate.seeds_attention_effect: each
 bootstrap replicate scores every run on one resample of the films), and each seed's own effect.

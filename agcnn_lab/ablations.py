@@ -91,7 +91,7 @@ def attention_controls(profile: Profile) -> tuple[Variant, ...]:
     input's size (the paper's setting), with the box of the profile's tau rule and the tighter
     box of the rule on single-lesion films."""
     same = profile.data.geometry.crop
-    tight = {"model.attention.tau_on": "hit_single"}
+    tight = {"model.attention.tau_on": "hit_single", "model.attention.choose_tau": True}  # the rule, even where the profile fixes tau
     return (
         NO_ATTENTION,
         Variant(TIGHT_BOX, tight),

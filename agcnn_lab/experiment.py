@@ -50,6 +50,7 @@ from .run_folder import (
     check_run_folder,
     claim_run_folder,
     read_run_folder,
+    start_from_global_stage,
 )
 from .train.distributed import barrier, current, main_first, process_device
 from .train.loader import make_loader
@@ -61,7 +62,7 @@ from .train.stages import train_stage
 CONTROL_DIR = "whole_film"  # the control's stages II and III, inside the run folder
 
 __all__ = ["CONFIG_FILE", "RUN_FILE", "RunFolderError", "build_model", "evaluate_run", "load_data",
-           "load_run", "run_experiment", "train_run", "validation_tau_sweep"]
+           "load_run", "run_experiment", "run_from_global_stage", "train_run", "validation_tau_sweep"]
 
 
 def build_model(config: Profile | ModelConfig, tau: float | None = None) -> AGCNN:
@@ -116,7 +117,8 @@ def train_run(
     until: str | None = None,
 ) -> TrainedRun:
     """The three stages (or the joint variant, `profile.training.joint`), resuming whatever `out`
-    holds; tau is chosen on the validation split after stage I when the profile asks for it.
+    holds; after stage I the validation split's tau sweep is written (when its lesions are boxed)
+    and tau chosen from it when the profile asks for it.
     Writes config.json first (refusing a folder of another configuration), run.json last.
 
     With `profile.training.control`, also trains the whole-film control's stages II and III
@@ -140,11 +142,13 @@ def train_run(
     seconds, histories, sweep, twin = {}, {}, None, None
     stages = (Stage.JOINT,) if training.joint else (Stage.GLOBAL, Stage.LOCAL, Stage.FUSION)
     for stage in stages:
-        if stage == Stage.LOCAL and attention.choose_tau and data.boxes is not None:
+        if stage == Stage.LOCAL and data.boxes is not None:
+            # Swept whenever the lesions are boxed: with a fixed tau the report still shows its box.
             sweep = validation_tau_sweep(model, data, profile, device)  # the same on every process
             if ranks.is_main:
                 sweep.to_csv(out / "tau_sweep.csv", index=False)
-            model.attention.tau = choose_tau(sweep, attention.min_hit, on=attention.tau_on.value)
+            if attention.choose_tau:
+                model.attention.tau = choose_tau(sweep, attention.min_hit, on=attention.tau_on.value)
         if stage == Stage.LOCAL and control:
             twin = model.whole_film_control()  # now, before stage II: the same start as the crop's
         began = time.perf_counter()
@@ -268,3 +272,18 @@ def run_experiment(
     if not current().is_main:
         return Experiment(run.out, run.profile, run.model, run.tau, run.sweep, run.histories, run.seconds, run.control)
     return evaluate_run(run, data, device, progress)
+
+
+def run_from_global_stage(base: str | Path, out: str | Path, profile: Profile, data: DataBundle | None = None) -> Path:
+    """A run of `profile` in `out` that starts from the finished stage I of the run folder `base`
+    (copied; RunFolderError, before any work, unless the two configurations agree on everything
+    stage I reads), trained, evaluated and reported (report.md, with the job's wall time) as
+    `agcnn-lab demo --global-from` does. `data`: the bundle of `profile` (default: load_data)."""
+    from .report import write_report  # matplotlib, only for the report
+
+    start_from_global_stage(base, out, profile)
+    began = time.perf_counter()
+    data = data if data is not None else load_data(profile)
+    experiment = run_experiment(profile, data, out)
+    write_report(experiment, data, seconds_total=time.perf_counter() - began)
+    return Path(out)

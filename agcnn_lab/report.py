@@ -20,6 +20,7 @@ from .config import TAU_RULES, write_text_atomic
 from .data.classes import CLASSES
 from .evaluate.attention_effect import CONTROLS, effect_table
 from .evaluate.paper import BRANCHES, comparison_table, paper_table
+from .evaluate.tau_sweep import choose_tau
 
 # The attention's own effect (crop minus whole film, test split; metrics["attention_effect"]).
 LOCAL_EFFECT_GOAL = 0.02  # mean AUC, with the paired 95% interval above 0
@@ -182,7 +183,7 @@ def write_report(experiment, data, seconds_total: float | None = None) -> Path:
         f"Backbone `{model.backbone}` ({'ImageNet start' if model.pretrained else 'trained from scratch'}), "
         f"global input {profile.data.geometry.crop} px (resize {profile.data.geometry.resize}), local input {attention.crop_size} px "
         f"cut from the {profile.data.cache_size}-px source, tau = {experiment.tau:g}"
-        f"{' (chosen on validation)' if experiment.sweep is not None else ''}, heatmap `{attention.reduce}`. "
+        f"{tau_origin(attention, experiment.sweep is not None)}, heatmap `{attention.reduce}`. "
         "The whole configuration: `config.json`. "
         f"Images: {settings['sizes']}{training_share(profile.training.train_fraction)}. Device: {settings['device']}.",
         "",
@@ -224,8 +225,7 @@ def write_report(experiment, data, seconds_total: float | None = None) -> Path:
         lines += [
             "## Choosing tau on the validation split",
             "",
-            f"The highest tau whose box still holds >= {attention.min_hit:.0%} of the validation lesions "
-            f"({TAU_RULES[attention.tau_on]}): **{experiment.tau:g}**.",
+            tau_choice_line(attention, experiment.tau, experiment.sweep),
             "",
             markdown_table(experiment.sweep.round(3).set_index("tau")),
             "",
@@ -269,6 +269,24 @@ def attention_grid(experiment, data, count: int = 6):
 
 def _paper_backbone(backbone: str) -> str:
     return "densenet121" if backbone.startswith("densenet") else "resnet50"
+
+
+def tau_origin(attention, swept: bool) -> str:
+    """How the run's tau was set, for the report's first paragraph."""
+    if attention.choose_tau:
+        return " (chosen on validation)" if swept else ""
+    return " (fixed by the configuration)"
+
+
+def tau_choice_line(attention, tau: float, sweep: pd.DataFrame) -> str:
+    """The tau section's verdict: the rule's choice, or the fixed tau beside what the rule would take."""
+    rule = (f"the highest tau whose box still holds >= {attention.min_hit:.0%} of the validation lesions "
+            f"({TAU_RULES[attention.tau_on]})")
+    if attention.choose_tau:
+        return f"{rule[0].upper()}{rule[1:]}: **{tau:g}**."
+    would = choose_tau(sweep, attention.min_hit, on=attention.tau_on.value)
+    return (f"The configuration fixes tau at **{tau:g}** (`model.attention.choose_tau` off); the table shows its box. "
+            f"The rule `choose_tau`, {rule}, would take {would:g}.")
 
 
 def training_share(fraction: float) -> str:

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
 
 import matplotlib
@@ -39,10 +38,10 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
 from agcnn_lab.config import Profile  # noqa: E402
-from agcnn_lab.experiment import CONTROL_DIR, load_data, run_experiment  # noqa: E402
+from agcnn_lab.experiment import CONTROL_DIR, run_from_global_stage  # noqa: E402
 from agcnn_lab.figures.lesion_size import verdict_colour  # noqa: E402
-from agcnn_lab.report import markdown_table, write_report  # noqa: E402
-from agcnn_lab.run_folder import CONFIG_FILE, RunFolderError, start_from_global_stage  # noqa: E402
+from agcnn_lab.report import markdown_table  # noqa: E402
+from agcnn_lab.run_folder import CONFIG_FILE, RunFolderError  # noqa: E402
 
 CROP_SIZE = "model.attention.crop_size"
 PAIRS = {"local": "local_whole_film", "fusion": "fusion_whole_film"}
@@ -70,15 +69,9 @@ def ensure_run(base: Path, size: int, data=None) -> Path:
         raise SystemExit(f"{base}: no metrics.json; finish the base run first (agcnn-lab demo --out {base})")
     profile = base_profile.with_changes(**{CROP_SIZE: size})
     try:  # refuses an unfinished stage I or a folder of another configuration, before any work
-        start_from_global_stage(base, out, profile)
+        return run_from_global_stage(base, out, profile, data)
     except RunFolderError as err:
         raise SystemExit(str(err)) from None
-
-    began = time.perf_counter()
-    data = data if data is not None else load_data(profile)
-    experiment = run_experiment(profile, data, out)
-    write_report(experiment, data, seconds_total=time.perf_counter() - began)
-    return out
 
 
 def finished_runs(base: Path, sizes: list[int]) -> list[Path]:

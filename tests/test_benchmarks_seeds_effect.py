@@ -64,4 +64,4 @@ def test_runs_of_one_setting_must_differ_in_their_seed_alone(tmp_path):
 
 def test_the_default_settings_name_three_seeds_each():
     assert all(len(runs) == 3 for runs in seeds_effect.V4_LEVERS.values())
-    assert seeds_effect.V4_LEVERS["the cpu profile"][0] == "runs/demo-cpu"
+    assert seeds_effect.V4_LEVERS["tau 0.7 (the rule)"][0] == "runs/tau0.7-demo-cpu"

@@ -1,0 +1,230 @@
+"""The paper's tau sweep, with the control: the attention effect against the mask threshold tau.
+
+    .venv/bin/python benchmarks/tau_effect.py                     # runs/demo-cpu at tau 0.4 ... 0.9
+    .venv/bin/python benchmarks/tau_effect.py --base runs/tau0.7-demo-cpu runs/exp-v4-seed1 runs/exp-v4-seed2
+    .venv/bin/python benchmarks/tau_effect.py --taus 0.6 0.7 --no-train   # table and figure of finished twins
+
+The paper sweeps tau from 0.1 to 0.9 on its test set: the local branch falls as the box shrinks
+(0.828 at tau 0.1, 0.751 at 0.9) while the fusion stays within 0.858-0.868, and it keeps 0.7. It has
+no control, so whether a smaller box (a stronger zoom) helps the fusion more than a whole film
+would cannot be read from it. Here each tau is a twin of a finished run (`--base`): its stage I
+copied, stages II and III trained on the box at that tau (`model.attention.choose_tau` off), in the
+folder `<base>-tau<tau>` (the base itself at the tau it chose). The whole-film control does not
+depend on tau, so every twin is compared with its base run's own control: the same start, epochs,
+seed and augmentation. A twin is checked to hold its base's global branch (the same predictions)
+before it is compared. Each twin reads its test split once, as `agcnn-lab demo` does.
+
+Printed, per tau: the box (mean share of the window on the validation split, from the base's
+tau sweep, and the single-lesion pointing game there), the validation mean AUCs of the crop's
+local and fusion branches (mean over the bases; the controls' do not move), and the effect (crop
+minus whole film) averaged over the bases with its paired 95% interval over the films
+(evaluate.seeds_attention_effect), on validation (where a choice would be made) and on test.
+Several bases must differ in their training seed alone. The figure: validation AUCs against tau
+beside the controls', and each branch's effect against tau.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+
+from agcnn_lab.config import Profile  # noqa: E402
+from agcnn_lab.data.classes import CLASSES  # noqa: E402
+from agcnn_lab.evaluate import mean_auc, seeds_attention_effect  # noqa: E402
+from agcnn_lab.experiment import run_from_global_stage  # noqa: E402
+from agcnn_lab.figures.lesion_size import verdict_colour  # noqa: E402
+from agcnn_lab.report import markdown_table  # noqa: E402
+from agcnn_lab.run_folder import CONFIG_FILE, RunFolderError  # noqa: E402
+
+BASES = ("runs/demo-cpu",)  # BENCHMARKS.md's table: three bases, one per training seed
+CROP_BRANCHES = ("global", "local", "fusion")  # what a twin trains; its control is its base's
+CONTROL_BRANCHES = ("local_whole_film", "fusion_whole_film")
+# What a twin may differ from its base in: the tau (fixed instead of chosen) and the control it skips.
+TWIN_FIELDS = ("name", "model.attention.tau", "model.attention.choose_tau", "training.control")
+SEED_FIELDS = ("name", "training.seed")
+
+
+def chosen_tau(base: Path) -> float:
+    return float(json.loads((base / "run.json").read_text())["tau"])
+
+
+def twin_folder(base: Path, tau: float) -> Path:
+    return base if np.isclose(tau, chosen_tau(base)) else base.with_name(f"{base.name}-tau{tau:g}")
+
+
+def check_base(base: Path) -> Profile:
+    for needed in (CONFIG_FILE, "run.json", "metrics.json", "predictions.csv", "tau_sweep.csv"):
+        if not (base / needed).is_file():
+            raise SystemExit(f"{base}: no {needed}; the base must be a finished run (agcnn-lab demo --out {base})")
+    profile = Profile.read(base / CONFIG_FILE)
+    if not profile.training.control:
+        raise SystemExit(f"{base}: trained without the whole-film control; its twins would have nothing to be compared with")
+    return profile
+
+
+def ensure_twin(base: Path, tau: float, data=None) -> Path:
+    """The run of `base`'s configuration with the box at `tau` and no control of its own, trained
+    (stages II and III on the base's stage I) and evaluated if its folder has no metrics.json yet.
+    `data`: the base run's data bundle (default: load_data of its configuration)."""
+    out = twin_folder(base, tau)
+    if (out / "metrics.json").is_file() or out == base:
+        return out
+    profile = check_base(base).with_changes(**{
+        "model.attention.tau": tau, "model.attention.choose_tau": False, "training.control": False})
+    try:  # refuses an unfinished stage I or a folder of another configuration, before any work
+        return run_from_global_stage(base, out, profile, data)
+    except RunFolderError as err:
+        raise SystemExit(str(err)) from None
+
+
+def twin_table(base: Path, twin: Path) -> pd.DataFrame:
+    """The twin's crop branches with its base's whole-film control, as one predictions table;
+    refused when the twin is not its base's at another tau, or does not hold its global branch."""
+    base_table = pd.read_csv(base / "predictions.csv")
+    if twin == base:
+        return base_table
+    differences = Profile.read(base / CONFIG_FILE).differences(Profile.read(twin / CONFIG_FILE), ignoring=TWIN_FIELDS)
+    if differences:
+        raise SystemExit(f"{twin} differs from its base {base} beyond the tau ({'; '.join(differences)})")
+    twin_table = pd.read_csv(twin / "predictions.csv")
+    key = ["split", "image"]
+    ours, theirs = (t[t["branch"] == "global"].sort_values(key) for t in (twin_table, base_table))
+    if list(ours["image"]) != list(theirs["image"]) or not np.allclose(ours[list(CLASSES)], theirs[list(CLASSES)], atol=1e-6):
+        raise SystemExit(f"{twin}: its global branch's predictions are not {base}'s; a twin must start from its base's stage I")
+    return pd.concat([twin_table[twin_table["branch"].isin(CROP_BRANCHES)],
+                      base_table[base_table["branch"].isin(CONTROL_BRANCHES)]], ignore_index=True)
+
+
+def branch_auc(table: pd.DataFrame, split: str, branch: str) -> float:
+    rows = table[(table["split"] == split) & (table["branch"] == branch)]
+    return mean_auc(rows[[f"true_{c}" for c in CLASSES]].to_numpy(), rows[list(CLASSES)].to_numpy())
+
+
+def sweep_table(bases: list[Path], taus: list[float], train: bool = True, n_boot: int = 1000, data=None) -> pd.DataFrame:
+    """One row per tau: the box, the validation AUCs and the pooled effect on each split. With
+    `train`, the missing twins are trained (`data`: as ensure_twin's); without, a tau whose
+    twins are not all finished is left out."""
+    profiles = [check_base(base) for base in bases]  # every check before any training
+    for base, profile in zip(bases[1:], profiles[1:], strict=True):
+        other = profiles[0].differences(profile, ignoring=SEED_FIELDS)
+        if other:
+            raise SystemExit(f"{base} differs from {bases[0]} beyond its seed ({'; '.join(other)}); "
+                             "the bases must differ in training.seed alone")
+    if len({p.training.seed for p in profiles}) != len(profiles):
+        raise SystemExit("two bases share a training seed; one base per seed")
+    rows = []
+    for tau in sorted(set(taus)):
+        twins = [ensure_twin(base, tau, data) if train else twin_folder(base, tau) for base in bases]
+        if not all((twin / "predictions.csv").is_file() for twin in twins):
+            continue
+        tables = [twin_table(base, twin) for base, twin in zip(bases, twins, strict=True)]
+        sweeps = [pd.read_csv(base / "tau_sweep.csv").set_index("tau") for base in bases]
+        box = [s.loc[s.index[np.isclose(s.index, tau)][0]] if np.isclose(s.index, tau).any() else None for s in sweeps]
+        row = {"tau": tau, "seeds": len(bases),
+               "box (val)": np.mean([b["area"] for b in box]) if all(b is not None for b in box) else np.nan,
+               "hit_single (val)": np.mean([b["hit_single"] for b in box]) if all(b is not None for b in box) else np.nan}
+        for branch in ("local", "fusion", *CONTROL_BRANCHES):
+            row[f"val {branch}"] = np.mean([branch_auc(t, "val", branch) for t in tables])
+        for split in ("val", "test"):
+            effect = seeds_attention_effect(tables, split, n_boot=n_boot)
+            for branch in ("local", "fusion"):
+                row[f"{split} {branch} effect"] = effect[branch]["mean"]
+                row[f"{split} {branch} lo"], row[f"{split} {branch} hi"] = effect[branch]["ci95"]
+                row[f"{split} {branch} each"] = " / ".join(f"{d:+.3f}" for d in effect["runs"][branch])
+        rows.append(row)
+    if not rows:
+        raise SystemExit(f"no tau of {taus} has finished twins for every base (--no-train trains none)")
+    return pd.DataFrame(rows)
+
+
+def printable(table: pd.DataFrame) -> pd.DataFrame:
+    out = table[["tau", "seeds", "box (val)", "hit_single (val)"]].copy()
+    for branch in ("local", "fusion"):
+        out[f"val AUC {branch}: crop / whole film"] = [
+            f"{r[f'val {branch}']:.4f} / {r[f'val {branch}_whole_film']:.4f}" for _, r in table.iterrows()]
+    for split in ("val", "test"):
+        for branch in ("local", "fusion"):
+            out[f"{split} effect, {branch}"] = [
+                f"{r[f'{split} {branch} effect']:+.4f} [{r[f'{split} {branch} lo']:+.4f}, {r[f'{split} {branch} hi']:+.4f}] "
+                f"({r[f'{split} {branch} each']})" for _, r in table.iterrows()]
+    return out.round(3).set_index("tau")
+
+
+def plot_tau_effect(table: pd.DataFrame) -> Figure:
+    """Left: the crop's validation AUCs against tau, the controls' as dashed lines. Then one panel
+    per branch: the test effect with its interval (green above 0, red below, grey across), the
+    validation effect as a hollow marker."""
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2), layout="constrained")
+    taus = table["tau"]
+    ax = axes[0]
+    for branch, colour in (("local", "#ff7f0e"), ("fusion", "#2ca02c")):
+        ax.plot(taus, table[f"val {branch}"], marker="o", color=colour, label=f"{branch} (crop)")
+        ax.axhline(table[f"val {branch}_whole_film"].mean(), color=colour, linestyle="--", linewidth=1,
+                   label=f"{branch} (whole film)")
+    ax.set_xlabel("tau")
+    ax.set_ylabel("validation mean AUC")
+    ax.set_title("validation AUC against tau")
+    ax.legend(fontsize=8)
+    if table["box (val)"].notna().all():
+        top = ax.secondary_xaxis("top")
+        top.set_xticks(list(taus), labels=[f"{a:.0%}" for a in table["box (val)"]])
+        top.set_xlabel("box, share of the window (validation)")
+    for ax, branch in zip(axes[1:], ("local", "fusion"), strict=True):
+        ax.axhline(0, color="black", linewidth=0.8)
+        ax.plot(taus, table[f"test {branch} effect"], color="#555555", linewidth=1, zorder=1)
+        for _, row in table.iterrows():
+            effect, low, high = row[f"test {branch} effect"], row[f"test {branch} lo"], row[f"test {branch} hi"]
+            ax.errorbar(row["tau"], effect, yerr=[[effect - low], [high - effect]], fmt="o",
+                        color=verdict_colour(low, high), capsize=4, markersize=7, zorder=3)
+            ax.plot(row["tau"] + 0.012, row[f"val {branch} effect"], marker="o", markerfacecolor="none",
+                    markeredgecolor="#1f77b4", linestyle="none", zorder=2)
+        ax.set_xlabel("tau")
+        ax.set_ylabel("AUC(crop) - AUC(whole film)")
+        ax.set_title(f"{branch}: crop vs whole film")
+    low = min(ax.get_ylim()[0] for ax in axes[1:])
+    high = max(ax.get_ylim()[1] for ax in axes[1:])
+    for ax in axes[1:]:
+        ax.set_ylim(low, high)
+    axes[1].legend(handles=[
+        Line2D([], [], marker="o", color="#7f7f7f", linestyle="none", label="test, paired 95% CI (green: crop wins)"),
+        Line2D([], [], marker="o", markerfacecolor="none", markeredgecolor="#1f77b4", linestyle="none",
+               label="validation"),
+    ], loc="lower left", fontsize=8)
+    return fig
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--base", type=Path, nargs="+", default=[Path(b) for b in BASES],
+                        help="finished runs with the whole-film control, one per training seed")
+    parser.add_argument("--taus", type=float, nargs="+", default=[0.4, 0.5, 0.6, 0.7, 0.8, 0.9])
+    parser.add_argument("--out", type=Path, default=Path("docs/figures/tau_effect.png"), help="the figure")
+    parser.add_argument("--no-train", action="store_true", help="train nothing: the taus whose twins are finished")
+    parser.add_argument("--n-boot", type=int, default=1000)
+    args = parser.parse_args()
+    bad = [tau for tau in args.taus if not 0 < tau < 1]
+    if bad:
+        raise SystemExit(f"--taus: each must lie in (0, 1), got {bad[0]}")
+    table = sweep_table(args.base, args.taus, not args.no_train, args.n_boot)
+    print("crop minus whole film, mean AUC over the 14 diseases: the mean over the seeds [paired 95% "
+          "interval over the films] (each seed's own)\n")
+    print(markdown_table(printable(table)))
+    fig = plot_tau_effect(table)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(args.out, dpi=150)
+    print(f"\nfigure: {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -59,8 +59,8 @@ PROFILES: dict[str, Profile] = {
     # - tau is fixed at 0.6, chosen as the paper chose its 0.7: on validation, by the mean AUC
     #   of the branches trained at each tau (benchmarks/tau_effect.py, three training seeds;
     #   BENCHMARKS.md). The pointing-game rule (choose_tau: the highest tau whose box holds 85%
-    #   of the single lesions) takes 0.7, whose smaller box cuts away more than its zoom
-    #   brings; each report still prints the sweep and what that rule would take;
+    #   of the single lesions) picks a smaller box, which cuts away more than its zoom brings;
+    #   each report still prints the sweep and what that rule would take;
     # - PhantomCXR-14 v4: v2's findings and look-alikes on films positioned as loosely as the
     #   release's (many of its films are AP, often portable); on v2's careful PA poses a box that
     #   never looks holds more lesions than on real films, and the crop has no alignment to

@@ -3,6 +3,7 @@
     out = claim_run_folder("runs/demo-cpu", profile)    # writes config.json, or checks the one there
     profile, run = read_run_folder("runs/demo-cpu")     # config.json and run.json, parsed
     start_from_global_stage("runs/demo-cpu", "runs/what-if", changed)  # its stage I, copied
+    seed_replicates(["runs/demo-cpu", "runs/demo-seed1"])  # their configurations, one setting's seeds
 
 `start_from_global_stage` lets a run whose configuration differs only after stage I (the
 attention, stages II and III, the control) start from another run's finished stage I instead of
@@ -29,6 +30,8 @@ CONFIG_FILE = "config.json"
 RUN_FILE = "run.json"
 GLOBAL_STAGE_DIR = f"stage_{Stage.GLOBAL.value}"  # as train_stage names it
 # The fields stage I never reads: runs that differ in these alone train the same global branch.
+# What the runs of one setting, one per training seed, may differ in.
+SEED_FIELDS = ("name", "training.seed")
 AFTER_GLOBAL_STAGE = ("name", "model.attention.", "training.stages.local.", "training.stages.fusion.",
                       "training.control", "training.local_from_global", "training.train_fraction")
 
@@ -136,6 +139,27 @@ def start_from_global_stage(source: str | os.PathLike, out: str | os.PathLike, p
     shutil.copytree(stage, partial)
     partial.rename(target)  # a kill leaves no half-copied stage I behind
     return out
+
+
+def seed_replicates(runs: list[str | os.PathLike], what: str = "the runs") -> list[Profile]:
+    """The configurations of run folders that must be one setting trained with several seeds,
+    read and checked: refused (RunFolderError, naming the folder and the field) when a folder has
+    no config.json, when two share a training seed, and when one differs from the first in
+    anything but its seed and name. A mean over such runs is a mean over the training noise alone."""
+    runs = [Path(run) for run in runs]
+    for run in runs:
+        if not (run / CONFIG_FILE).is_file():
+            raise RunFolderError(f"{run}: no {CONFIG_FILE}; {what} must be finished run folders")
+    profiles = [Profile.read(run / CONFIG_FILE) for run in runs]
+    for run, profile in zip(runs[1:], profiles[1:], strict=True):
+        other = profiles[0].differences(profile, ignoring=SEED_FIELDS)
+        if other:
+            raise RunFolderError(f"{what}: {run} differs from {runs[0]} beyond its seed ({'; '.join(other)}); "
+                                 "the runs of one setting must differ in training.seed alone")
+    seeds = [p.training.seed for p in profiles]
+    if len(set(seeds)) != len(seeds):
+        raise RunFolderError(f"{what}: two share a training seed ({', '.join(map(str, seeds))}); one run per seed")
+    return profiles
 
 
 def _nearest_existing(path: Path) -> Path:

@@ -25,9 +25,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from agcnn_lab.config import Profile
 from agcnn_lab.evaluate import seeds_attention_effect
 from agcnn_lab.report import markdown_table
+from agcnn_lab.run_folder import RunFolderError, seed_replicates
 
 # The v4 levers of BENCHMARKS.md, seeds 0 / 1 / 2; each folder's command is in BENCHMARKS.md. They
 # were measured on the cpu profile as it stood with tau chosen by the pointing-game rule (0.7 in
@@ -40,25 +40,18 @@ V4_LEVERS = {
     "local branch from ImageNet, 5 epochs": ("runs/exp-v4-localin", "runs/exp-v4-seed1-localin", "runs/exp-v4-seed2-localin"),
     "local branch from ImageNet, 8 epochs": ("runs/exp-v4-localin8", "runs/exp-v4-seed1-localin8", "runs/exp-v4-seed2-localin8"),
 }
-SEED_FIELDS = ("name", "training.seed")  # what the runs of one setting may differ in
 
 
 def read_setting(name: str, runs: list[str]) -> list[pd.DataFrame]:
     """Each run's predictions.csv, after checking that the runs differ in their seed alone."""
-    configs = []
     for run in runs:
         for needed in ("config.json", "predictions.csv"):
             if not (Path(run) / needed).is_file():
                 raise SystemExit(f"{run}: no {needed}; {name!r} needs its finished runs (BENCHMARKS.md has their commands)")
-        configs.append(Profile.read(Path(run) / "config.json"))
-    seeds = [c.training.seed for c in configs]
-    if len(set(seeds)) != len(seeds):
-        raise SystemExit(f"{name!r}: two runs share a training seed ({', '.join(map(str, seeds))}); one run per seed")
-    for run, config in zip(runs[1:], configs[1:], strict=True):
-        other = configs[0].differences(config, ignoring=SEED_FIELDS)
-        if other:
-            raise SystemExit(f"{name!r}: {run} differs from {runs[0]} beyond its seed ({'; '.join(other)}); "
-                             "a setting's runs must differ in training.seed alone")
+    try:
+        seed_replicates(runs, f"the runs of {name!r}")
+    except RunFolderError as err:
+        raise SystemExit(str(err)) from None
     return [pd.read_csv(Path(run) / "predictions.csv") for run in runs]
 
 

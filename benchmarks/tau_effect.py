@@ -45,14 +45,13 @@ from agcnn_lab.evaluate import mean_auc, seeds_attention_effect  # noqa: E402
 from agcnn_lab.experiment import run_from_global_stage  # noqa: E402
 from agcnn_lab.figures.lesion_size import verdict_colour  # noqa: E402
 from agcnn_lab.report import markdown_table  # noqa: E402
-from agcnn_lab.run_folder import CONFIG_FILE, RunFolderError  # noqa: E402
+from agcnn_lab.run_folder import CONFIG_FILE, RunFolderError, seed_replicates  # noqa: E402
 
 BASES = ("runs/demo-cpu",)  # BENCHMARKS.md's table: three bases, one per training seed
 CROP_BRANCHES = ("global", "local", "fusion")  # what a twin trains; its control is its base's
 CONTROL_BRANCHES = ("local_whole_film", "fusion_whole_film")
 # What a twin may differ from its base in: the tau (fixed instead of chosen) and the control it skips.
 TWIN_FIELDS = ("name", "model.attention.tau", "model.attention.choose_tau", "training.control")
-SEED_FIELDS = ("name", "training.seed")
 
 
 def chosen_tau(base: Path) -> float:
@@ -115,14 +114,12 @@ def sweep_table(bases: list[Path], taus: list[float], train: bool = True, n_boot
     """One row per tau: the box, the validation AUCs and the pooled effect on each split. With
     `train`, the missing twins are trained (`data`: as ensure_twin's); without, a tau whose
     twins are not all finished is left out."""
-    profiles = [check_base(base) for base in bases]  # every check before any training
-    for base, profile in zip(bases[1:], profiles[1:], strict=True):
-        other = profiles[0].differences(profile, ignoring=SEED_FIELDS)
-        if other:
-            raise SystemExit(f"{base} differs from {bases[0]} beyond its seed ({'; '.join(other)}); "
-                             "the bases must differ in training.seed alone")
-    if len({p.training.seed for p in profiles}) != len(profiles):
-        raise SystemExit("two bases share a training seed; one base per seed")
+    for base in bases:  # every check before any training
+        check_base(base)
+    try:
+        seed_replicates(bases, "the bases")
+    except RunFolderError as err:
+        raise SystemExit(str(err)) from None
     rows = []
     for tau in sorted(set(taus)):
         twins = [ensure_twin(base, tau, data) if train else twin_folder(base, tau) for base in bases]

@@ -56,7 +56,7 @@ def test_runs_of_one_setting_must_differ_in_their_seed_alone(tmp_path):
     with pytest.raises(SystemExit, match=r"differs from .* beyond its seed \(model.attention.reduce"):
         seeds_effect.read_setting("mixed", [first, other])
     twin = _run(tmp_path / "c", 0, 0.2)
-    with pytest.raises(SystemExit, match="two runs share a training seed"):
+    with pytest.raises(SystemExit, match="two share a training seed"):
         seeds_effect.read_setting("twins", [first, twin])
     with pytest.raises(SystemExit, match=r"absent: no config.json; 'missing' needs its finished runs"):
         seeds_effect.read_setting("missing", [first, str(tmp_path / "absent")])

@@ -89,7 +89,7 @@ def test_bases_are_checked_before_any_training(twin, tmp_path, ci_profile):
     with pytest.raises(SystemExit, match=r"differs from .* beyond its seed \(model.attention.reduce"):
         tau_effect.sweep_table([base, seed1], [0.4])
     Profile.read(base / "config.json").write(seed1 / "config.json")
-    with pytest.raises(SystemExit, match="two bases share a training seed"):
+    with pytest.raises(SystemExit, match="the bases: two share a training seed"):
         tau_effect.sweep_table([base, seed1], [0.4])
     uncontrolled = tmp_path / "uncontrolled"
     shutil.copytree(base, uncontrolled)

@@ -13,6 +13,7 @@ from agcnn_lab.run_folder import (
     claim_run_folder,
     global_stage_differences,
     read_run_folder,
+    seed_replicates,
     start_from_global_stage,
 )
 
@@ -127,3 +128,22 @@ def test_an_unfinished_or_missing_stage_one_and_a_folder_with_its_own_are_refuse
     torch.save({"weights": {"w": torch.zeros(2)}, "epoch": 1}, own / "stage_global" / "last.pt")
     with pytest.raises(RunFolderError, match="already holds a stage I of its own"):
         start_from_global_stage(source, own, ci)
+
+
+def _seeded(folder, profile, seed):
+    profile.with_changes(**{"name": f"seed{seed}", "training.seed": seed}).write(folder / "config.json")
+    return folder
+
+
+def test_one_settings_seeds_are_read_and_anything_beyond_the_seed_is_refused(tmp_path):
+    ci = get_profile("ci")
+    runs = [_seeded(tmp_path / f"s{seed}", ci, seed) for seed in (0, 1, 2) if (tmp_path / f"s{seed}").mkdir() is None]
+    assert [p.training.seed for p in seed_replicates(runs)] == [0, 1, 2]
+    ci.with_changes(**{"training.seed": 1, "model.attention.tau": 0.5}).write(runs[1] / "config.json")
+    with pytest.raises(RunFolderError, match=r"the seeds: .*s1 differs from .*s0 beyond its seed \(model.attention.tau: .* -> 0.5\)"):
+        seed_replicates(runs, "the seeds")
+    _seeded(runs[1], ci, 0)
+    with pytest.raises(RunFolderError, match=r"two share a training seed \(0, 0, 2\)"):
+        seed_replicates(runs)
+    with pytest.raises(RunFolderError, match=r"absent: no config.json"):
+        seed_replicates([runs[0], tmp_path / "absent"])

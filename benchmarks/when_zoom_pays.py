@@ -1,6 +1,7 @@
-"""When does zooming pay? The attention's effect on the AUC by lesion size, from one run.
+"""When does zooming pay? The attention's effect on the AUC by lesion size, from one run or several.
 
     .venv/bin/python benchmarks/when_zoom_pays.py --run runs/demo-cpu [--out docs/figures/when_zoom_pays.png]
+    .venv/bin/python benchmarks/when_zoom_pays.py --run runs/demo-cpu runs/exp-v4-seed1 runs/exp-v4-seed2
 
 What it measures: for the local branch (and the fusion head), AUC on the attention crop minus
 AUC of the same branch fed the whole film (`local_whole_film`, `fusion_whole_film`: same start,
@@ -16,6 +17,11 @@ away, or the zoom does not help and the crop loses context); an interval around 
 difference shown at this test-set size. The hypothesis of the paper's zoom is a gain that
 shrinks as lesions grow: small lesions gain pixels from the crop, large ones are plain at any
 resolution. positives is the evidence behind a bin: few positives, wide interval.
+
+One run's bins move with its training seed about as much as the effect (BENCHMARKS.md: two
+trainings of one setting, one with two bins above 0, one with none). Several runs that differ in
+their training seed alone (refused otherwise, naming the field) are pooled: each AUC is the mean
+over the runs, scored on one resample of the films for all (evaluate.lesion_size).
 """
 
 from __future__ import annotations
@@ -36,13 +42,15 @@ from agcnn_lab.evaluate.lesion_size import effect_by_lesion_size  # noqa: E402
 from agcnn_lab.experiment import load_data  # noqa: E402
 from agcnn_lab.figures.lesion_size import plot_when_zoom_pays  # noqa: E402
 from agcnn_lab.report import markdown_table  # noqa: E402
+from agcnn_lab.run_folder import RunFolderError, seed_replicates  # noqa: E402
 
 PAIRS = {"local": "local_whole_film", "fusion": "fusion_whole_film"}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--run", type=Path, default=Path("runs/demo-cpu"), help="a finished run folder")
+    parser.add_argument("--run", type=Path, nargs="+", default=[Path("runs/demo-cpu")],
+                        help="a finished run folder, or several that differ in their training seed alone")
     parser.add_argument(
         "--out", type=Path, default=Path("docs/figures/when_zoom_pays.png"), help="the figure"
     )
@@ -58,30 +66,36 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    for name in ("run.json", "predictions.csv"):
-        if not (args.run / name).is_file():
-            raise SystemExit(
-                f"{args.run}: no {name}; point --run at a finished run (agcnn-lab demo --out ...)"
-            )
-    run = json.loads((args.run / "run.json").read_text())
+    for folder in args.run:
+        for name in ("run.json", "predictions.csv"):
+            if not (folder / name).is_file():
+                raise SystemExit(
+                    f"{folder}: no {name}; point --run at a finished run (agcnn-lab demo --out ...)"
+                )
+    try:
+        seed_replicates(args.run, "the runs to pool")
+    except RunFolderError as err:
+        raise SystemExit(str(err)) from None
+    run = json.loads((args.run[0] / "run.json").read_text())
     if "Phantom" not in str(run.get("data", "Phantom")):
         raise SystemExit(
-            f"{args.run} was trained on {run['data']}; the lesion sizes come from the phantom's boxes"
+            f"{args.run[0]} was trained on {run['data']}; the lesion sizes come from the phantom's boxes"
         )
-    profile = Profile.read(args.run / "config.json")
+    profile = Profile.read(args.run[0] / "config.json")
     root = phantom_root(profile.name, profile.data.phantom_preset)
     if profile.data.root is None and not root.is_dir():
         # load_data would generate the set: refuse, a benchmark should only read.
         raise SystemExit(f"no phantom set at {root}; the run's data is missing")
     boxes = load_data(profile, progress=False).boxes
-    predictions = pd.read_csv(args.run / "predictions.csv")
+    runs = [pd.read_csv(folder / "predictions.csv") for folder in args.run]
+    predictions = runs[0]
 
     present = set(predictions["branch"])
     tables = {}
     for branch, control in PAIRS.items():
         if branch in present and control in present:
             tables[branch] = effect_by_lesion_size(
-                predictions,
+                runs,
                 boxes,
                 split=args.split,
                 branch=branch,
@@ -96,12 +110,13 @@ def main() -> None:
             )
     if not tables:
         raise SystemExit(
-            f"{args.run}: no branch with its whole-film control; train a run with the control"
+            f"{args.run[0]}: no branch with its whole-film control; train a run with the control"
         )
 
     for branch, table in tables.items():
         print(
-            f"### {branch} on the crop - {PAIRS[branch]} ({args.split}, {run['profile']} profile)\n"
+            f"### {branch} on the crop - {PAIRS[branch]} ({args.split}, {run['profile']} profile, "
+            f"{f'{len(runs)} runs pooled' if len(runs) > 1 else 'one run'})\n"
         )
         print(markdown_table(table.drop(columns=["size_lo", "size_hi"]).set_index("bin")))
         print()

@@ -218,3 +218,31 @@ def test_figure_has_one_errorbar_per_bin(data):
         assert ax.get_ylabel() == "AUC(crop) - AUC(whole film)"
     finally:
         plt.close(fig)
+
+
+def test_runs_are_pooled_as_the_mean_of_their_aucs_on_one_resample(data):
+    predictions, boxes = data
+    alone = effect_by_lesion_size(predictions, boxes, n_boot=200, seed=3)
+    shuffled = predictions.sample(frac=1.0, random_state=0)  # the same run, rows in another order
+    twice = effect_by_lesion_size([predictions, shuffled], boxes, n_boot=200, seed=3)
+    pd.testing.assert_frame_equal(alone, twice)
+    other, _ = synthetic(seed=5)  # another training: other scores on the same films and labels
+    other = other.assign(**{f"true_{c}": predictions[f"true_{c}"].to_numpy() for c in CLASSES})
+    second = effect_by_lesion_size(other, boxes, n_boot=200, seed=3)
+    pooled = effect_by_lesion_size([predictions, other], boxes, n_boot=200, seed=3)
+    kept = alone["effect"].notna() & second["effect"].notna()
+    assert kept.any()
+    np.testing.assert_allclose(pooled["effect"][kept], (alone["effect"][kept] + second["effect"][kept]) / 2)
+    assert (pooled["ci_lo"][kept] <= pooled["effect"][kept]).all() and (pooled["effect"][kept] <= pooled["ci_hi"][kept]).all()
+
+
+def test_pooled_runs_on_other_films_or_labels_are_refused(data):
+    predictions, boxes = data
+    fewer = predictions[predictions["image"] != predictions["image"].iloc[0]]
+    with pytest.raises(ValueError, match="run 1 was scored on other test films than run 0"):
+        effect_by_lesion_size([predictions, fewer], boxes, n_boot=10)
+    relabelled = predictions.assign(true_Nodule=1 - predictions["true_Nodule"])
+    with pytest.raises(ValueError, match="run 1 labels the test films otherwise"):
+        effect_by_lesion_size([predictions, relabelled], boxes, n_boot=10)
+    with pytest.raises(ValueError, match="no predictions given"):
+        effect_by_lesion_size([], boxes, n_boot=10)

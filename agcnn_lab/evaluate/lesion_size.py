@@ -4,6 +4,8 @@
     boxes = load_data(Profile.read("runs/demo-cpu/config.json"), progress=False).boxes
     table = effect_by_lesion_size(predictions, boxes, branch="local", control="local_whole_film")
     plot_effect_by_lesion_size(table, title="local branch")     # agcnn_lab.figures.lesion_size
+    tables = [pd.read_csv(f"{run}/predictions.csv") for run in runs]   # one run per training seed
+    effect_by_lesion_size(tables, boxes)    # each AUC the mean over the runs, one resample for all
 
 The crop gives the local branch more pixels per lesion and less of the rest of the film. That
 should matter most for small lesions (a nodule a few pixels wide at the global input's size)
@@ -22,6 +24,12 @@ than 3 positives in the bin are skipped (an AUC over one or two positives is mos
 Its 95% interval comes from a paired bootstrap over films, as in agcnn_lab.evaluate.auc.paired_bootstrap_difference:
 each replicate resamples the films once and scores both sides on that resample, so a film's
 difficulty moves both AUCs together and cancels in the difference.
+
+One run's bins move with its training seed about as much as the effect itself (BENCHMARKS.md), so
+several runs that differ in their seed alone can be pooled: pass their tables as a list. Each
+side's AUC in a cell is then the mean over the runs, and each bootstrap replicate scores every run
+on the same resample of the films: the interval is the films' sampling error for these trained
+models (as evaluate.seeds_attention_effect's), not the seeds' spread.
 
 """
 
@@ -57,7 +65,7 @@ COLUMNS = [
 
 
 def effect_by_lesion_size(
-    predictions: pd.DataFrame,
+    predictions: pd.DataFrame | Sequence[pd.DataFrame],
     boxes: pd.DataFrame,
     split: str = "test",
     branch: str = "local",
@@ -79,7 +87,8 @@ def effect_by_lesion_size(
       difference).
 
     `predictions` is predictions.csv's long table (image, split, branch, a probability column
-    per class, true_<class>); `boxes` holds image, label, x0, y0, x1, y1 normalised to the film.
+    per class, true_<class>), or a list of such tables, one per run of one setting (pooled as the
+    module says; refused, naming the run, when they hold other films or labels); `boxes` holds image, label, x0, y0, x1, y1 normalised to the film.
     Positive films without a box of their class are in no bin; a film with two lesions of one
     class counts in the bin of the larger. NaN where a bin has no class with enough positives.
     """
@@ -88,9 +97,7 @@ def effect_by_lesion_size(
         raise ValueError(f"n_boot must be at least 1, got {n_boot}")
     if not 0 < level < 1:
         raise ValueError(f"level must lie in (0, 1), got {level}")
-    labels, score_branch, score_control, images = paired_scores(
-        predictions, split, branch, control
-    )
+    labels, score_branch, score_control, images = _pooled_scores(predictions, split, branch, control)
     sizes = _lesion_sizes(
         boxes, images, split
     )  # (N, C): largest lesion side per film and class; NaN: none
@@ -122,7 +129,7 @@ def effect_by_lesion_size(
     # estimate is the same computation with every film counted once.
     point = {
         (b, k): _cell(
-            score_branch[:, k], score_control[:, k], positive, kept, np.ones((1, len(labels)))
+            score_branch[..., k], score_control[..., k], positive, kept, np.ones((1, len(labels)))
         )[:, 0]
         for b, k, positive, kept in cells
     }
@@ -138,7 +145,7 @@ def effect_by_lesion_size(
         )
         for b, k, positive, kept in cells:
             boot[(b, k)].append(
-                _cell(score_branch[:, k], score_control[:, k], positive, kept, weights)
+                _cell(score_branch[..., k], score_control[..., k], positive, kept, weights)
             )
 
     rows_out = []
@@ -200,11 +207,36 @@ def weighted_auc(
 
 
 def _cell(score_a, score_b, positive, kept, weights) -> np.ndarray:
-    """(3, B): AUC of each side on one (bin, class) cell, and its weighted positives."""
+    """(3, B): AUC of each side on one (bin, class) cell, the mean over the runs (the scores'
+    first axis, one row per run), and its weighted positives."""
     negative = kept & ~positive
     n_pos = (weights * positive).sum(axis=1)
-    auc_a = weighted_auc(score_a, positive, negative, weights)
-    return np.stack([auc_a, weighted_auc(score_b, positive, negative, weights), n_pos])
+    auc_a = np.mean([weighted_auc(run, positive, negative, weights) for run in score_a], axis=0)
+    auc_b = np.mean([weighted_auc(run, positive, negative, weights) for run in score_b], axis=0)
+    return np.stack([auc_a, auc_b, n_pos])
+
+
+def _pooled_scores(predictions, split: str, branch: str, control: str):
+    """Labels (N, C), both sides' scores (R, N, C) for R runs, and the images (N,), every run in
+    run 0's order of the films; a run scored on other films or with other labels is refused."""
+    tables = [predictions] if isinstance(predictions, pd.DataFrame) else list(predictions)
+    if not tables:
+        raise ValueError("no predictions given: pass predictions.csv's table, or one table per run")
+    labels, first_a, first_b, images = paired_scores(tables[0], split, branch, control)
+    order = pd.Index(images)
+    side_a, side_b = [first_a], [first_b]
+    for position, table in enumerate(tables[1:], start=1):
+        other_labels, score_a, score_b, other_images = paired_scores(table, split, branch, control)
+        if set(other_images) != set(images) or len(other_images) != len(images):
+            only = sorted(set(other_images) ^ set(images)) or [images[0]]
+            raise ValueError(f"run {position} was scored on other {split} films than run 0 (e.g. {only[0]!r}); "
+                             "pooled runs must share their data and split")
+        rows = pd.Index(other_images).get_indexer(order)
+        if not np.array_equal(other_labels[rows], labels):
+            raise ValueError(f"run {position} labels the {split} films otherwise than run 0; pooled runs must share their data")
+        side_a.append(score_a[rows])
+        side_b.append(score_b[rows])
+    return labels, np.stack(side_a), np.stack(side_b), images
 
 
 def _weighted_mean(values, weights, axis=None):

@@ -48,27 +48,35 @@ def seeds_attention_effect(tables: Sequence[pd.DataFrame], split: str = "test", 
     {"local": ..., "fusion": ...} as auc.seeds_paired_difference does (its interval: the films'
     sampling, not the seeds'), and "runs": each run's own effect, {"local": [d, ...], ...}.
     Refused, naming the run (by its position), when the runs hold other films or other labels."""
-    if not len(tables):
-        raise ValueError("no runs given: pass one predictions.csv table per training seed")
     out, each = {}, {}
     for branch, control in CONTROLS.items():
-        sides = [paired_scores(table, split, branch, control) for table in tables]
-        labels, _, _, images = sides[0]
-        order = pd.Index(images)
-        scores_a, scores_b = [], []
-        for position, (other_labels, score_a, score_b, other_images) in enumerate(sides):
-            if set(other_images) != set(images):
-                only = sorted(set(other_images) ^ set(images))
-                raise ValueError(f"run {position} was scored on other {split} films than run 0 (e.g. {only[0]!r}); "
-                                 "the runs must share their data and split")
-            rows = pd.Index(other_images).get_indexer(order)
-            if not np.array_equal(other_labels[rows], labels):
-                raise ValueError(f"run {position} labels the {split} films otherwise than run 0; the runs must share their data")
-            scores_a.append(score_a[rows])
-            scores_b.append(score_b[rows])
-        out[branch] = seeds_paired_difference(labels, scores_a, scores_b, n_boot=n_boot, seed=seed)
+        labels, scores_a, scores_b, _ = runs_paired_scores(tables, split, branch, control)
+        out[branch] = seeds_paired_difference(labels, list(scores_a), list(scores_b), n_boot=n_boot, seed=seed)
         each[branch] = out[branch]["each"]
     return {**out, "runs": each}
+
+
+def runs_paired_scores(tables: Sequence[pd.DataFrame], split: str, branch: str, control: str):
+    """paired_scores of several runs' predictions.csv tables on the same films: labels (N, C),
+    each side's scores (R, N, C), every run in run 0's order of the films, and the images (N,).
+    Refused, naming the run (by its position), when a run holds other films or other labels."""
+    if not len(tables):
+        raise ValueError("no runs given: pass one predictions.csv table per run")
+    labels, first_a, first_b, images = paired_scores(tables[0], split, branch, control)
+    order = pd.Index(images)
+    scores_a, scores_b = [first_a], [first_b]
+    for position, table in enumerate(tables[1:], start=1):
+        other_labels, score_a, score_b, other_images = paired_scores(table, split, branch, control)
+        if len(other_images) != len(images) or set(other_images) != set(images):
+            only = sorted(set(other_images) ^ set(images)) or [images[0]]
+            raise ValueError(f"run {position} was scored on other {split} films than run 0 (e.g. {only[0]!r}); "
+                             "the runs must share their data and split")
+        rows = pd.Index(other_images).get_indexer(order)
+        if not np.array_equal(other_labels[rows], labels):
+            raise ValueError(f"run {position} labels the {split} films otherwise than run 0; the runs must share their data")
+        scores_a.append(score_a[rows])
+        scores_b.append(score_b[rows])
+    return labels, np.stack(scores_a), np.stack(scores_b), images
 
 
 def paired_scores(predictions: pd.DataFrame, split: str, branch: str, control: str):

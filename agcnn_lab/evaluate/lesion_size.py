@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.classes import CLASSES, LABEL_ALIASES
-from .attention_effect import paired_scores
+from .attention_effect import runs_paired_scores
 from .auc import bootstrap_rows, percentile_interval
 
 __all__ = ["COLUMNS", "DEFAULT_EDGES", "MIN_POSITIVES", "effect_by_lesion_size", "weighted_auc"]
@@ -217,26 +217,11 @@ def _cell(score_a, score_b, positive, kept, weights) -> np.ndarray:
 
 
 def _pooled_scores(predictions, split: str, branch: str, control: str):
-    """Labels (N, C), both sides' scores (R, N, C) for R runs, and the images (N,), every run in
-    run 0's order of the films; a run scored on other films or with other labels is refused."""
+    """Labels (N, C), both sides' scores (R, N, C) for R runs (one table or several), the images (N,)."""
     tables = [predictions] if isinstance(predictions, pd.DataFrame) else list(predictions)
     if not tables:
         raise ValueError("no predictions given: pass predictions.csv's table, or one table per run")
-    labels, first_a, first_b, images = paired_scores(tables[0], split, branch, control)
-    order = pd.Index(images)
-    side_a, side_b = [first_a], [first_b]
-    for position, table in enumerate(tables[1:], start=1):
-        other_labels, score_a, score_b, other_images = paired_scores(table, split, branch, control)
-        if set(other_images) != set(images) or len(other_images) != len(images):
-            only = sorted(set(other_images) ^ set(images)) or [images[0]]
-            raise ValueError(f"run {position} was scored on other {split} films than run 0 (e.g. {only[0]!r}); "
-                             "pooled runs must share their data and split")
-        rows = pd.Index(other_images).get_indexer(order)
-        if not np.array_equal(other_labels[rows], labels):
-            raise ValueError(f"run {position} labels the {split} films otherwise than run 0; pooled runs must share their data")
-        side_a.append(score_a[rows])
-        side_b.append(score_b[rows])
-    return labels, np.stack(side_a), np.stack(side_b), images
+    return runs_paired_scores(tables, split, branch, control)
 
 
 def _weighted_mean(values, weights, axis=None):

@@ -29,9 +29,9 @@ from .config import ConfigError, Profile, Stage
 CONFIG_FILE = "config.json"
 RUN_FILE = "run.json"
 GLOBAL_STAGE_DIR = f"stage_{Stage.GLOBAL.value}"  # as train_stage names it
-# The fields stage I never reads: runs that differ in these alone train the same global branch.
 # What the runs of one setting, one per training seed, may differ in.
 SEED_FIELDS = ("name", "training.seed")
+# The fields stage I never reads: runs that differ in these alone train the same global branch.
 AFTER_GLOBAL_STAGE = ("name", "model.attention.", "training.stages.local.", "training.stages.fusion.",
                       "training.control", "training.local_from_global", "training.train_fraction")
 

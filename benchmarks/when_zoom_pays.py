@@ -18,8 +18,7 @@ difference shown at this test-set size. The hypothesis of the paper's zoom is a 
 shrinks as lesions grow: small lesions gain pixels from the crop, large ones are plain at any
 resolution. positives is the evidence behind a bin: few positives, wide interval.
 
-One run's bins move with its training seed about as much as the effect (BENCHMARKS.md: two
-trainings of one setting, one with two bins above 0, one with none). Several runs that differ in
+One run's bins move with its training seed (BENCHMARKS.md), so several runs that differ in
 their training seed alone (refused otherwise, naming the field) are pooled: each AUC is the mean
 over the runs, scored on one resample of the films for all (evaluate.lesion_size).
 """
@@ -88,9 +87,8 @@ def main() -> None:
         raise SystemExit(f"no phantom set at {root}; the run's data is missing")
     boxes = load_data(profile, progress=False).boxes
     runs = [pd.read_csv(folder / "predictions.csv") for folder in args.run]
-    predictions = runs[0]
 
-    present = set(predictions["branch"])
+    present = set(runs[0]["branch"])
     tables = {}
     for branch, control in PAIRS.items():
         if branch in present and control in present:

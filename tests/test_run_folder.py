@@ -131,13 +131,14 @@ def test_an_unfinished_or_missing_stage_one_and_a_folder_with_its_own_are_refuse
 
 
 def _seeded(folder, profile, seed):
+    folder.mkdir(exist_ok=True)
     profile.with_changes(**{"name": f"seed{seed}", "training.seed": seed}).write(folder / "config.json")
     return folder
 
 
 def test_one_settings_seeds_are_read_and_anything_beyond_the_seed_is_refused(tmp_path):
     ci = get_profile("ci")
-    runs = [_seeded(tmp_path / f"s{seed}", ci, seed) for seed in (0, 1, 2) if (tmp_path / f"s{seed}").mkdir() is None]
+    runs = [_seeded(tmp_path / f"s{seed}", ci, seed) for seed in (0, 1, 2)]
     assert [p.training.seed for p in seed_replicates(runs)] == [0, 1, 2]
     ci.with_changes(**{"training.seed": 1, "model.attention.tau": 0.5}).write(runs[1] / "config.json")
     with pytest.raises(RunFolderError, match=r"the seeds: .*s1 differs from .*s0 beyond its seed \(model.attention.tau: .* -> 0.5\)"):

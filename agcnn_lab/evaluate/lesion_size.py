@@ -88,7 +88,8 @@ def effect_by_lesion_size(
 
     `predictions` is predictions.csv's long table (image, split, branch, a probability column
     per class, true_<class>), or a list of such tables, one per run of one setting (pooled as the
-    module says; refused, naming the run, when they hold other films or labels); `boxes` holds image, label, x0, y0, x1, y1 normalised to the film.
+    module says; refused, naming the run, when they hold other films or labels); `boxes` holds
+    image, label, x0, y0, x1, y1 normalised to the film.
     Positive films without a box of their class are in no bin; a film with two lesions of one
     class counts in the bin of the larger. NaN where a bin has no class with enough positives.
     """

@@ -1,6 +1,6 @@
 """A setting's attention effect averaged over its training seeds, from the runs' files (no training).
 
-    .venv/bin/python benchmarks/seeds_effect.py              # the levers measured on v4 (BENCHMARKS.md)
+    .venv/bin/python benchmarks/seeds_effect.py              # the levers measured on v4 and v6 (BENCHMARKS.md)
     .venv/bin/python benchmarks/seeds_effect.py --split val \
         --setting "tau 0.7 (the rule)" runs/tau0.7-demo-cpu runs/exp-v4-seed1 runs/exp-v4-seed2 \
         --setting "class activation map" runs/exp-v4-cam runs/exp-v4-seed1-cam runs/exp-v4-seed2-cam
@@ -29,16 +29,18 @@ from agcnn_lab.evaluate import seeds_attention_effect
 from agcnn_lab.report import markdown_table
 from agcnn_lab.run_folder import RunFolderError, seed_replicates
 
-# The v4 levers of BENCHMARKS.md, seeds 0 / 1 / 2; each folder's command is in BENCHMARKS.md. They
-# were measured on the cpu profile as it stood with tau chosen by the pointing-game rule (0.7 in
-# every seed); seed 0's run was `make demo`'s then, kept as runs/tau0.7-demo-cpu.
-V4_LEVERS = {
+# The levers of BENCHMARKS.md, seeds 0 / 1 / 2; each folder's command is in BENCHMARKS.md. The v4
+# ones were measured on the cpu profile as it stood with tau chosen by the pointing-game rule (0.7 in
+# every seed); seed 0's run was `make demo`'s then, kept as runs/tau0.7-demo-cpu. PhantomCXR-14 v6
+# was measured on the profile with tau fixed at 0.6.
+LEVERS = {
     "tau 0.7 (the rule)": ("runs/tau0.7-demo-cpu", "runs/exp-v4-seed1", "runs/exp-v4-seed2"),
     "local input 64 px": ("runs/tau0.7-demo-cpu-local64", "runs/exp-v4-seed1-local64", "runs/exp-v4-seed2-local64"),
     "class activation map": ("runs/exp-v4-cam", "runs/exp-v4-seed1-cam", "runs/exp-v4-seed2-cam"),
     "stage II 6 epochs": ("runs/exp-v4-l6", "runs/exp-v4-seed1-l6", "runs/exp-v4-seed2-l6"),
     "local branch from ImageNet, 5 epochs": ("runs/exp-v4-localin", "runs/exp-v4-seed1-localin", "runs/exp-v4-seed2-localin"),
     "local branch from ImageNet, 8 epochs": ("runs/exp-v4-localin8", "runs/exp-v4-seed1-localin8", "runs/exp-v4-seed2-localin8"),
+    "v6 mild forms (tau 0.6)": ("runs/exp-v6-seed0", "runs/exp-v6-seed1", "runs/exp-v6-seed2"),
 }
 
 
@@ -74,11 +76,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--setting", nargs="+", action="append", metavar=("NAME", "RUN"),
                         help="a setting's name and its run folders, one per training seed (repeatable); "
-                             "default: the v4 levers")
+                             "default: the levers of BENCHMARKS.md")
     parser.add_argument("--split", nargs="+", choices=("val", "test"), default=["val", "test"])
     parser.add_argument("--n-boot", type=int, default=1000)
     args = parser.parse_args()
-    settings = {s[0]: list(s[1:]) for s in args.setting} if args.setting else {k: list(v) for k, v in V4_LEVERS.items()}
+    settings = {s[0]: list(s[1:]) for s in args.setting} if args.setting else {k: list(v) for k, v in LEVERS.items()}
     empty = [name for name, runs in settings.items() if not runs]
     if empty:
         raise SystemExit(f"--setting {empty[0]!r} names no run folder; give NAME RUN [RUN ...]")

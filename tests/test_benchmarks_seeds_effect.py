@@ -63,5 +63,5 @@ def test_runs_of_one_setting_must_differ_in_their_seed_alone(tmp_path):
 
 
 def test_the_default_settings_name_three_seeds_each():
-    assert all(len(runs) == 3 for runs in seeds_effect.V4_LEVERS.values())
-    assert seeds_effect.V4_LEVERS["tau 0.7 (the rule)"][0] == "runs/tau0.7-demo-cpu"
+    assert all(len(runs) == 3 for runs in seeds_effect.LEVERS.values())
+    assert seeds_effect.LEVERS["tau 0.7 (the rule)"][0] == "runs/tau0.7-demo-cpu"

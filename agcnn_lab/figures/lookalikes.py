@@ -14,9 +14,7 @@ Or regenerate the committed figure:
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import replace
-from pathlib import Path
 
 import cv2
 import matplotlib.pyplot as plt
@@ -24,6 +22,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..data.phantom import Difficulty, LabelDistribution, Patient
+from .panels import save_figure_command, show_pixels
 
 ROWS = (("Nodule", "nodule (labelled): spiculated"), ("granuloma", "calcified granuloma: smooth, dense"),
         ("nipple", "nipple shadow: sharp laterally only"), ("end_on_vessel", "end-on vessel: crisp dense dot"),
@@ -41,8 +40,8 @@ def lookalike_figure(seed: int = 0, size: int = 512, examples: int = 2) -> Figur
     for r, (kind, title) in enumerate(ROWS):
         for e, (pixels, (x, y)) in enumerate(found[kind]):
             crop, view = crop_and_view(pixels, x, y, 128 if kind in WIDE else 48)
-            _show(axes[r, 2 * e], crop, f"{title}\n512-px source" if e == 0 else "512-px source")
-            _show(axes[r, 2 * e + 1], view, f"same, {size // FACTOR}-px view")
+            show_pixels(axes[r, 2 * e], crop, f"{title}\n512-px source" if e == 0 else "512-px source")
+            show_pixels(axes[r, 2 * e + 1], view, f"same, {size // FACTOR}-px view")
     fig.suptitle("PhantomCXR-14 v2: findings and look-alikes, at the source's resolution and at the "
                  "global branch's", fontsize=9)
     return fig
@@ -78,23 +77,9 @@ def crop_and_view(pixels: np.ndarray, x: float, y: float, side: int) -> tuple[np
     return pixels[y0 : y0 + side, x0 : x0 + side], view
 
 
-def _show(ax, image: np.ndarray, title: str) -> None:
-    ax.imshow(image, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
-    ax.set_title(title, fontsize=6.5)
-    ax.set_xticks([])
-    ax.set_yticks([])
-
-
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Draw PhantomCXR-14 v2's findings beside their look-alikes.")
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--dpi", type=int, default=170)
-    args = parser.parse_args(argv)
-    fig = lookalike_figure(args.seed)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(args.out, dpi=args.dpi)
-    print(f"wrote {args.out}")
+    save_figure_command("Draw PhantomCXR-14 v2's findings beside their look-alikes.", lookalike_figure,
+                        default_dpi=170, argv=argv)
 
 
 if __name__ == "__main__":

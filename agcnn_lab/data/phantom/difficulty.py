@@ -20,8 +20,9 @@ unlabelled LOOK-ALIKES (calcified granulomas, nipple shadows, end-on vessels, sk
 a 128-px view cannot tell from a nodule or a pneumothorax but the 512-px source can
 (lookalikes.py). With the look-alike probabilities at 0 and no spicules, films are v1's bytes.
 "v3" adds a fine fibrotic net and its look-alike haze; "v4" is v2 positioned as loosely as the
-release's films are; "v5" is v4 with devices (devices.py). docs/phantom.md has the reasons and
-what each measured.
+release's films are; "v5" is v4 with devices (devices.py); "v6" is v4 with the mild forms of
+Cardiomegaly, Effusion, Pneumothorax, Edema, Emphysema, Fibrosis and Hernia beside their plain
+ones. docs/phantom.md has the reasons and what each measured.
 
     from dataclasses import replace
     harder = replace(Difficulty(), nodule_contrast=(0.15, 0.25))
@@ -190,13 +191,24 @@ _V4 = Difficulty(rotation_degrees=7.0, shift=0.1, scale=(0.85, 1.1))
 # v5: v4 plus the devices of the portable films it imitates (the paper's "irrelevant noisy
 # areas"), about as often as the release's sample shows them (docs/phantom.md).
 _V5 = replace(_V4, ecg_probability=0.2, line_probability=0.15, pacemaker_probability=0.05)
-PRESETS: dict[str, Difficulty] = {"v1": _V1, "v2": Difficulty(), "v3": _V3, "v4": _V4, "v5": _V5}
+# v6: v4 with the mild forms that real films show of the seven findings v2 draws only plainly, so
+# that each ranges from the borderline a radiologist looks twice at to the obvious (docs/phantom.md
+# gives each range's reason): hearts on both sides of a cardiothoracic ratio of 0.5, effusions that
+# only blunt the costophrenic angle, shallow apical pneumothoraces with a faint pleural line, mild
+# interstitial edema, emphysema and fibrosis, small hiatal hernias.
+_V6 = replace(_V4, cardiothoracic_ratio=(0.38, 0.50), cardiomegaly_ratio=(0.51, 0.62),
+              effusion_height=(0.04, 0.25), effusion_contrast=(0.55, 0.95),
+              pneumothorax_width=(6.0, 35.0), pneumothorax_line_contrast=(0.30, 0.65),
+              edema_strength=(0.10, 0.40), emphysema_strength=(0.20, 0.80), fibrosis_strength=(0.12, 0.40),
+              hernia_diameter=(30.0, 70.0), hernia_gas_contrast=(0.35, 0.85))
+PRESETS: dict[str, Difficulty] = {"v1": _V1, "v2": Difficulty(), "v3": _V3, "v4": _V4, "v5": _V5, "v6": _V6}
 
 
 def difficulty_preset(name: str) -> Difficulty:
     """The named settings: "v1" (smooth nodules, no look-alikes), "v2" (the defaults), "v3"
     (v2 with fine fibrotic lines and the haze that mimics them at 128 px), "v4" (v2 with the
-    release's looser positioning) or "v5" (v4 with ECG leads, lines and pacemakers)."""
+    release's looser positioning), "v5" (v4 with ECG leads, lines and pacemakers) or "v6" (v4
+    with the mild forms of the seven findings v2 draws only plainly)."""
     if name not in PRESETS:
         raise ValueError(f"unknown difficulty preset {name!r}; choose from {', '.join(sorted(PRESETS))}")
     return PRESETS[name]

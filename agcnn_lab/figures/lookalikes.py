@@ -16,20 +16,18 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import cv2
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
 from ..data.phantom import Difficulty, LabelDistribution, Patient
-from .panels import save_figure_command, show_pixels
+from .panels import FACTOR, crop_and_view, save_figure_command, show_pixels
 
 ROWS = (("Nodule", "nodule (labelled): spiculated"), ("granuloma", "calcified granuloma: smooth, dense"),
         ("nipple", "nipple shadow: sharp laterally only"), ("end_on_vessel", "end-on vessel: crisp dense dot"),
         ("Pneumothorax", "pneumothorax (labelled): no markings"),
         ("skin_fold", "skin fold: markings go on"))
 WIDE = {"Pneumothorax", "skin_fold"}  # edges along the chest wall: a wider crop
-FACTOR = 4
 
 
 def lookalike_figure(seed: int = 0, size: int = 512, examples: int = 2) -> Figure:
@@ -63,18 +61,6 @@ def find_examples(seed: int, size: int, examples: int) -> dict[str, list[tuple[n
         if all(len(v) == examples for v in found.values()):
             break
     return found
-
-
-def crop_and_view(pixels: np.ndarray, x: float, y: float, side: int) -> tuple[np.ndarray, np.ndarray]:
-    """A `side`-px crop of the source round (x, y), and the same region of the 4x smaller view
-    enlarged back with nearest neighbours (each view pixel a block)."""
-    size = pixels.shape[0]
-    x0 = int(np.clip(round((x - side / 2) / FACTOR) * FACTOR, 0, size - side))
-    y0 = int(np.clip(round((y - side / 2) / FACTOR) * FACTOR, 0, size - side))
-    small = cv2.resize(pixels, (size // FACTOR,) * 2, interpolation=cv2.INTER_AREA)
-    region = small[y0 // FACTOR : (y0 + side) // FACTOR, x0 // FACTOR : (x0 + side) // FACTOR]
-    view = cv2.resize(region, (side, side), interpolation=cv2.INTER_NEAREST)
-    return pixels[y0 : y0 + side, x0 : x0 + side], view
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -2,7 +2,7 @@
 
 Rows: Cardiomegaly, Effusion, Pneumothorax, Edema, Emphysema, Fibrosis, Hernia. Columns: the
 film as v4 draws it, the same film as v6 draws it (the same random draws, so the same patient,
-pose and finding site; only the finding's size or strength moves into its mild range), and v6's
+labels and pose; only the finding's size or strength moves into its mild range), and v6's
 film as the 128-px global view shows it (area-downsampled 4x, enlarged with nearest neighbours).
 Localised findings are shown in a window round their box, diffuse ones on the whole film. Each
 row is the film, among the first ones with that finding, where v6 moves it furthest from v4.
@@ -17,17 +17,15 @@ Or regenerate the committed figure:
 
 from __future__ import annotations
 
-import cv2
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..data.phantom import PRESETS, LabelDistribution, Patient
-from .panels import save_figure_command, show_pixels
+from ..data.phantom import PRESETS, REFERENCE_SIZE, LabelDistribution, Patient
+from .panels import FACTOR, crop_and_view, save_figure_command, show_pixels
 
 FINDINGS = ("Cardiomegaly", "Effusion", "Pneumothorax", "Edema", "Emphysema", "Fibrosis", "Hernia")
 LOCALISED = {"Effusion", "Pneumothorax", "Hernia"}
-FACTOR = 4
 WINDOW = 192  # px at 512: the side of the window round a localised finding
 
 
@@ -36,12 +34,17 @@ def mild_forms_figure(seed: int = 0, size: int = 512, candidates: int = 8) -> Fi
     fig, axes = plt.subplots(len(FINDINGS), 3, figsize=(6.3, 2.15 * len(FINDINGS)), layout="constrained")
     for row, finding in enumerate(FINDINGS):
         plain, mild, box = mildest_example(finding, seed, size, candidates)
-        region = _region(box, size, size * WINDOW // 512)
-        view = cv2.resize(cv2.resize(mild, (size // FACTOR,) * 2, interpolation=cv2.INTER_AREA), (size, size),
-                          interpolation=cv2.INTER_NEAREST)
-        for col, (image, title) in enumerate(((plain, f"{finding}: v4 (plain)"), (mild, "v6 (mild), 512-px source"),
-                                              (view, f"v6, the {size // FACTOR}-px view"))):
-            show_pixels(axes[row, col], image[region], title)
+        if box is None:  # a diffuse finding: the whole film
+            x = y = size / 2
+            side = size
+        else:
+            x, y = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+            side = size * WINDOW // REFERENCE_SIZE
+        mild_crop, view = crop_and_view(mild, x, y, side)
+        panels = ((crop_and_view(plain, x, y, side)[0], f"{finding}: v4 (plain)"),
+                  (mild_crop, "v6 (mild), 512-px source"), (view, f"v6, the {size // FACTOR}-px view"))
+        for col, (image, title) in enumerate(panels):
+            show_pixels(axes[row, col], image, title)
     fig.suptitle("PhantomCXR-14 v6: the mild forms of seven findings beside v4's plain ones", fontsize=9)
     return fig
 
@@ -68,18 +71,9 @@ def mildest_example(finding: str, seed: int, size: int, candidates: int):
     return best[1:]
 
 
-def _region(box, size: int, side: int) -> tuple[slice, slice]:
-    """The whole film for a diffuse finding (box None), else a `side`-px window round the box."""
-    if box is None:
-        return slice(0, size), slice(0, size)
-    x, y = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
-    x0 = int(np.clip(round((x - side / 2) / FACTOR) * FACTOR, 0, size - side))
-    y0 = int(np.clip(round((y - side / 2) / FACTOR) * FACTOR, 0, size - side))
-    return slice(y0, y0 + side), slice(x0, x0 + side)
-
-
 def main(argv: list[str] | None = None) -> None:
-    save_figure_command("Draw PhantomCXR-14 v6's mild forms beside v4's plain ones.", mild_forms_figure, default_dpi=150, argv=argv)
+    save_figure_command("Draw PhantomCXR-14 v6's mild forms beside v4's plain ones.", mild_forms_figure,
+                        default_dpi=150, argv=argv)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,9 @@ the same area placed from the training lesions (evaluate.fixed_box). Variants:
 - `excess-l2`: the root mean square of that excess over the channels (the paper's "l2" on it);
 - `cam`: the class activation map of the branch's own classifier (heatmap reduce="cam", a
   documented departure): max over the diseases of max(0, sum_k w_ck f_k);
+- `cam-belief`: the same maps summed over the diseases, each weighted by the branch's own
+  probability of that disease (where the branch suspects disease, not where any disease's
+  channels fire);
 - `stride-8`: max |f| on a grid twice as fine (16x16 at 128 px): the atrous trick applied once
   more to the same weights (the last two stride-2 convolutions set to stride 1, the 3x3
   convolutions after each dilated by 2), no retraining.
@@ -61,7 +64,18 @@ def variants(branch: nn.Module, normal: torch.Tensor, weight: torch.Tensor) -> d
         "excess": of(lambda f: (f - normal).clamp(min=0).amax(1)),
         "excess-l2": of(lambda f: (f - normal).clamp(min=0).pow(2).mean(1).sqrt()),
         "cam": lambda images: heatmap(branch(images).features, reduce="cam", weight=weight),
+        "cam-belief": lambda images: believed_cam(branch(images), weight),
     }
+
+
+def believed_cam(output, weight: torch.Tensor) -> torch.Tensor:
+    """sum_c p_c max(0, sum_k w_ck f_k), p_c the branch's own probability of disease c: each
+    disease's map weighted by how far the branch believes the film shows it, so a disease's
+    map that fires on every chest (the heart's border for Cardiomegaly) draws the box only on
+    the films where that disease is suspected."""
+    maps = torch.einsum("ck,bkhw->bchw", weight.float(), output.features.float()).clamp(min=0)
+    belief = torch.sigmoid(output.logits[:, : len(weight)].float())
+    return scale_per_image((belief[:, :, None, None] * maps).sum(1))
 
 
 def densify(branch: nn.Module) -> None:

@@ -32,7 +32,9 @@ from agcnn_lab.run_folder import RunFolderError, seed_replicates
 # The levers of BENCHMARKS.md, seeds 0 / 1 / 2; each folder's command is in BENCHMARKS.md. The v4
 # ones were measured on the cpu profile as it stood with tau chosen by the pointing-game rule (0.7 in
 # every seed); seed 0's run was `make demo`'s then, kept as runs/tau0.7-demo-cpu. PhantomCXR-14 v6
-# was measured on the profile with tau fixed at 0.6.
+# and the last three were measured on the profile with tau fixed at 0.6; runs/demo-cpu is `make
+# demo`'s run, demo-cpu-seed1/2 its seeds 1 and 2, and their -local64 / -local96 twins are
+# benchmarks/zoom_vs_pixels.py's.
 LEVERS = {
     "tau 0.7 (the rule)": ("runs/tau0.7-demo-cpu", "runs/exp-v4-seed1", "runs/exp-v4-seed2"),
     "local input 64 px": ("runs/tau0.7-demo-cpu-local64", "runs/exp-v4-seed1-local64", "runs/exp-v4-seed2-local64"),
@@ -41,6 +43,9 @@ LEVERS = {
     "local branch from ImageNet, 5 epochs": ("runs/exp-v4-localin", "runs/exp-v4-seed1-localin", "runs/exp-v4-seed2-localin"),
     "local branch from ImageNet, 8 epochs": ("runs/exp-v4-localin8", "runs/exp-v4-seed1-localin8", "runs/exp-v4-seed2-localin8"),
     "v6 mild forms (tau 0.6)": ("runs/exp-v6-seed0", "runs/exp-v6-seed1", "runs/exp-v6-seed2"),
+    "tau 0.6 (the profile; AMD seeds)": ("runs/demo-cpu", "runs/demo-cpu-seed1", "runs/demo-cpu-seed2"),
+    "local input 64 px (tau 0.6)": ("runs/demo-cpu-local64", "runs/demo-cpu-seed1-local64", "runs/demo-cpu-seed2-local64"),
+    "local input 96 px (tau 0.6)": ("runs/demo-cpu-local96", "runs/demo-cpu-seed1-local96", "runs/demo-cpu-seed2-local96"),
 }
 
 

@@ -119,7 +119,7 @@ def main() -> None:
         print(markdown_table(table.drop(columns=["size_lo", "size_hi"]).set_index("bin")))
         print()
 
-    fig = plot_when_zoom_pays(tables, split=args.split)
+    fig = plot_when_zoom_pays(tables, split=args.split, runs=len(runs))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(args.out, dpi=150)
     print(f"figure: {args.out}")

@@ -12,10 +12,15 @@ variants_script = load_script("benchmarks/heatmap_variants.py")
 
 
 class PlantedBranch(torch.nn.Module):
-    """Returns the batch itself as its feature maps: the test plants them directly."""
+    """Returns the batch itself as its feature maps, and planted logits: the test sets both."""
+
+    def __init__(self, logits=None):
+        super().__init__()
+        self.logits = logits
 
     def forward(self, images):
-        return SimpleNamespace(features=images)
+        logits = torch.zeros(len(images), 3) if self.logits is None else self.logits.expand(len(images), -1)
+        return SimpleNamespace(features=images, logits=logits)
 
 
 def test_the_excess_over_normal_finds_what_normal_films_lack():
@@ -35,6 +40,26 @@ def test_the_excess_over_normal_finds_what_normal_films_lack():
     assert maps["excess"][0, 0] == 0.0
     # the classifier's weights keep the evidence channel only: the anatomy scores 0 or below
     assert divmod(int(maps["cam"].argmax()), 4) == (3, 2) and maps["cam"][0, 0] == 0.0
+
+
+def test_the_believed_cam_follows_the_disease_the_branch_suspects():
+    """Disease 0's channel fires strongly on the anatomy of every film, disease 1's weakly at the
+    lesion: the plain CAM (max over diseases) points at the anatomy, the belief-weighted map at the
+    lesion once the branch believes disease 1 and not disease 0 (a third logit, No Finding, is
+    not a disease and is ignored)."""
+    film = torch.zeros(1, 2, 4, 4)
+    film[0, 0, 0, 0] = 5.0
+    film[0, 1, 3, 2] = 1.0
+    weight = torch.eye(2)
+    believes_lesion = PlantedBranch(torch.tensor([[-6.0, 4.0, 9.0]]))
+    maps = {name: make(film)[0] for name, make in
+            variants_script.variants(believes_lesion, torch.zeros(2, 4, 4), weight).items()}
+    assert divmod(int(maps["cam"].argmax()), 4) == (0, 0)
+    assert divmod(int(maps["cam-belief"].argmax()), 4) == (3, 2)
+    assert maps["cam-belief"].max() == 1.0 and maps["cam-belief"].min() == 0.0
+    believes_anatomy = PlantedBranch(torch.tensor([[4.0, -6.0, 9.0]]))
+    other = variants_script.variants(believes_anatomy, torch.zeros(2, 4, 4), weight)["cam-belief"](film)[0]
+    assert divmod(int(other.argmax()), 4) == (0, 0)
 
 
 def test_densify_doubles_the_grid_and_keeps_the_coarse_values():

@@ -17,7 +17,7 @@ from sklearn.metrics import roc_auc_score  # noqa: E402
 from agcnn_lab.data.classes import CLASSES, NO_FINDING  # noqa: E402
 from agcnn_lab.evaluate.auc import rank_auc  # noqa: E402
 from agcnn_lab.evaluate.lesion_size import effect_by_lesion_size, weighted_auc  # noqa: E402
-from agcnn_lab.figures.lesion_size import plot_effect_by_lesion_size  # noqa: E402
+from agcnn_lab.figures.lesion_size import plot_effect_by_lesion_size, plot_when_zoom_pays  # noqa: E402
 
 SMALL, LARGE = 0.04, 0.20  # lesion sides: bins "3-6%" and "12-100%" of the default edges
 LOCALISED = ("Mass", "Nodule")
@@ -216,8 +216,37 @@ def test_figure_has_one_errorbar_per_bin(data):
         assert sum(isinstance(c, ErrorbarContainer) for c in ax.containers) == len(table)
         assert [t.get_text() for t in ax.get_xticklabels()] == table["bin"].tolist()
         assert ax.get_ylabel() == "AUC(crop) - AUC(whole film)"
+        assert len(ax.get_legend().get_texts()) == 3
     finally:
         plt.close(fig)
+    bare = plot_effect_by_lesion_size(table, legend=False)
+    try:
+        assert bare.axes[0].get_legend() is None
+    finally:
+        plt.close(bare)
+
+
+def test_side_by_side_figure_shares_its_y_range_and_names_what_it_pools(data):
+    predictions, boxes = data
+    table = effect_by_lesion_size(predictions, boxes, n_boot=50)
+    fusion = table.assign(effect=table["effect"] * 3, ci_lo=table["ci_lo"] * 3, ci_hi=table["ci_hi"] * 3)
+    for runs, scope in ((1, "(test)"), (3, "(test, 3 runs pooled)")):
+        fig = plot_when_zoom_pays({"local": table, "fusion": fusion}, runs=runs)
+        try:
+            local, fused = fig.axes
+            assert local.get_ylim() == fused.get_ylim()
+            assert local.get_title() == f"local: crop vs whole film {scope}"
+            assert fused.get_title() == f"fusion: crop vs whole film {scope}"
+            # one key for both panels, below them: no panel carries its own
+            assert local.get_legend() is None and fused.get_legend() is None
+            assert [t.get_text() for t in fig.legends[0].get_texts()] == [
+                "crop wins (CI above 0)", "whole film wins (CI below 0)", "no difference shown (CI holds 0)"]
+        finally:
+            plt.close(fig)
+    with pytest.raises(ValueError, match="runs must be at least 1"):
+        plot_when_zoom_pays({"local": table}, runs=0)
+    with pytest.raises(ValueError, match="no table to draw"):
+        plot_when_zoom_pays({})
 
 
 def test_runs_are_pooled_as_the_mean_of_their_aucs_on_one_resample(data):

@@ -20,7 +20,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-__all__ = ["plot_effect_by_lesion_size", "plot_when_zoom_pays", "verdict_colour"]
+__all__ = ["plot_effect_by_lesion_size", "plot_when_zoom_pays", "verdict_colour", "verdict_handles"]
 
 
 CROP_WINS = "#2ca02c"
@@ -29,12 +29,13 @@ UNDECIDED = "#7f7f7f"
 
 
 def plot_effect_by_lesion_size(
-    table: pd.DataFrame, title: str | None = None, ax: Axes | None = None
+    table: pd.DataFrame, title: str | None = None, ax: Axes | None = None, legend: bool = True
 ) -> Figure:
     """Effect per bin with its interval as error bars (one errorbar per bin, in bin order).
 
     `table` has effect_by_lesion_size's columns (bin, positives, effect, ci_lo, ci_hi). With
-    `ax`, draws there (a panel of a larger figure) and returns that axes' figure.
+    `ax`, draws there (a panel of a larger figure) and returns that axes' figure. legend: the
+    colours' key below the axes (a figure of several panels draws one key for all instead).
     """
     missing = [
         c for c in ("bin", "positives", "effect", "ci_lo", "ci_hi") if c not in table.columns
@@ -103,17 +104,22 @@ def plot_effect_by_lesion_size(
     ax.set_xlabel("lesion side, % of the film", fontsize=12)
     ax.set_ylabel("AUC(crop) - AUC(whole film)", fontsize=12)
     ax.grid(axis="y", alpha=0.3)
-    handles = [
-        Line2D([], [], marker="o", ls="", color=CROP_WINS, label="crop wins (CI above 0)"),
-        Line2D([], [], marker="o", ls="", color=FILM_WINS, label="whole film wins (CI below 0)"),
-        Line2D(
-            [], [], marker="o", ls="", color=UNDECIDED, label="no difference shown (CI holds 0)"
-        ),
-    ]
-    ax.legend(handles=handles, fontsize=9, loc="best", framealpha=0.9)
+    if legend:
+        # Below the axes: inside, "best" can cover a bin's n label (it does not see them).
+        ax.legend(handles=verdict_handles(), fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.17),
+                  ncol=3, frameon=False, handletextpad=0.1, columnspacing=0.8)
     if title:
         ax.set_title(title, fontsize=13)
     return fig
+
+
+def verdict_handles() -> list[Line2D]:
+    """The key of the three colours, as legend handles."""
+    return [
+        Line2D([], [], marker="o", ls="", color=CROP_WINS, label="crop wins (CI above 0)"),
+        Line2D([], [], marker="o", ls="", color=FILM_WINS, label="whole film wins (CI below 0)"),
+        Line2D([], [], marker="o", ls="", color=UNDECIDED, label="no difference shown (CI holds 0)"),
+    ]
 
 
 def verdict_colour(low: float, high: float) -> str:
@@ -126,16 +132,21 @@ def verdict_colour(low: float, high: float) -> str:
     return UNDECIDED
 
 
-def plot_when_zoom_pays(tables: dict[str, pd.DataFrame], split: str = "test") -> Figure:
+def plot_when_zoom_pays(tables: dict[str, pd.DataFrame], split: str = "test", runs: int = 1) -> Figure:
     """One panel per branch ({"local": table, "fusion": table} of effect_by_lesion_size), each
-    its crop against its whole-film twin, on one y range so the panels compare at a glance."""
+    its crop against its whole-film twin, on one y range so the panels compare at a glance.
+    runs: how many training runs the tables pool (named in the titles when more than one)."""
     if not tables:
         raise ValueError("no table to draw: train a run with the whole-film control")
+    if runs < 1:
+        raise ValueError(f"runs must be at least 1, got {runs}")
+    scope = split if runs == 1 else f"{split}, {runs} runs pooled"
     fig, axes = plt.subplots(1, len(tables), figsize=(6.4 * len(tables), 4.4), layout="constrained", squeeze=False)
     for ax, (branch, table) in zip(axes[0], tables.items(), strict=True):
-        plot_effect_by_lesion_size(table, title=f"{branch}: crop vs whole film ({split})", ax=ax)
+        plot_effect_by_lesion_size(table, title=f"{branch}: crop vs whole film ({scope})", ax=ax, legend=False)
     low = min(ax.get_ylim()[0] for ax in axes[0])  # each panel sized its own range to fit
     high = max(ax.get_ylim()[1] for ax in axes[0])
     for ax in axes[0]:
         ax.set_ylim(low, high)
+    fig.legend(handles=verdict_handles(), fontsize=10, loc="outside lower center", ncol=3, frameon=False)
     return fig

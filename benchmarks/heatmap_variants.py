@@ -36,7 +36,7 @@ import pandas as pd
 import torch
 import torch.nn as nn
 
-from agcnn_lab.attention.heatmap import heatmap, scale_per_image
+from agcnn_lab.attention.heatmap import class_activation_maps, heatmap, scale_per_image
 from agcnn_lab.data.classes import CLASSES
 from agcnn_lab.evaluate.fixed_box import fixed_box_sweep
 from agcnn_lab.evaluate.tau_sweep import choose_tau, heatmap_set, tau_sweep
@@ -73,7 +73,7 @@ def believed_cam(output, weight: torch.Tensor) -> torch.Tensor:
     disease's map weighted by how far the branch believes the film shows it, so a disease's
     map that fires on every chest (the heart's border for Cardiomegaly) draws the box only on
     the films where that disease is suspected."""
-    maps = torch.einsum("ck,bkhw->bchw", weight.float(), output.features.float()).clamp(min=0)
+    maps = class_activation_maps(output.features, weight)
     belief = torch.sigmoid(output.logits[:, : len(weight)].float())
     return scale_per_image((belief[:, :, None, None] * maps).sum(1))
 

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from agcnn_lab.attention import heatmap, scale_per_image, upsample_heatmap
+from agcnn_lab.attention.heatmap import class_activation_maps
 
 
 def test_a_strong_negative_activation_wins_under_max_abs():
@@ -89,3 +90,14 @@ def test_cam_is_the_positive_class_evidence_of_the_classifier():
         heatmap(features, "cam")
     with pytest.raises(ValueError, match=r"\(C, 5\)"):
         heatmap(features, "cam", torch.randn(4, 6))
+
+
+def test_class_activation_maps_keep_one_unscaled_map_per_class():
+    torch.manual_seed(0)
+    features = torch.rand(2, 5, 3, 3)
+    weight = torch.randn(4, 5)
+    maps = class_activation_maps(features, weight)
+    assert maps.shape == (2, 4, 3, 3) and maps.dtype == torch.float32
+    torch.testing.assert_close(maps, torch.einsum("ck,bkhw->bchw", weight, features).clamp(min=0))
+    with pytest.raises(ValueError, match=r"\(C, 5\)"):
+        class_activation_maps(features, torch.randn(4, 6))

@@ -47,14 +47,20 @@ def heatmap(features: torch.Tensor, reduce: str = "max", weight: torch.Tensor | 
     elif reduce == "sum":
         raw = features.sum(dim=1, dtype=torch.float32)
     elif reduce == "cam":
-        if weight is None or weight.ndim != 2 or weight.shape[1] != features.shape[1]:
-            shape = None if weight is None else tuple(weight.shape)
-            raise ValueError(f"reduce='cam' needs the classifier weight (C, {features.shape[1]}), got {shape}")
-        maps = torch.einsum("ck,bkhw->bchw", weight.detach().float(), features.float())
-        raw = maps.clamp(min=0).amax(dim=1)
+        raw = class_activation_maps(features, weight).amax(dim=1)
     else:
         raise ValueError(f"unknown reduce {reduce!r}; expected one of {', '.join(REDUCTIONS)}")
     return scale_per_image(raw.float())
+
+
+def class_activation_maps(features: torch.Tensor, weight: torch.Tensor | None) -> torch.Tensor:
+    """(B, K, h, w) feature maps and the classifier's disease rows (C, K) -> (B, C, h, w) float32
+    maps max(0, sum_k w_ck f_k), one per disease, unscaled ("cam" takes their maximum)."""
+    if weight is None or weight.ndim != 2 or weight.shape[1] != features.shape[1]:
+        shape = None if weight is None else tuple(weight.shape)
+        raise ValueError(f"reduce='cam' needs the classifier weight (C, {features.shape[1]}), got {shape}")
+    maps = torch.einsum("ck,bkhw->bchw", weight.detach().float(), features.detach().float())
+    return maps.clamp(min=0)
 
 
 def scale_per_image(maps: torch.Tensor) -> torch.Tensor:

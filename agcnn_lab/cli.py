@@ -68,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_at_least(0), default=0)
     p.add_argument("--workers", type=_at_least(1), default=None, help="processes (default: all cores)")
     p.add_argument("--preset", default=None,
-                   help="the phantom's settings, v1-v6 (docs/phantom.md; default: the cpu profile's, as make demo)")
+                   help="the phantom's settings, v1-v7 (docs/phantom.md; default: the cpu profile's, as make demo)")
     p.set_defaults(run=_make_phantom)
 
     p = commands.add_parser("prepare-nih", help="download, verify and cache ChestX-ray14")

@@ -12,7 +12,10 @@ patient's films never on both sides: the phantom keeps a patient's lesion sites 
 Printed: one Markdown table per data set, all lesions and nodules with masses; then how far each
 class's box centres spread over the film (the standard deviation of the centre's x and y, in film
 sides), the release beside the phantom: a tight spread is what lets one fixed box hold many lesions;
-and the release's share of AP films (portable, often supine: the chest placed less reproducibly).
+how large each class's boxes are (the side, the square root of the box's area, as a fraction of the
+film: when_zoom_pays.py's lesion size; the release's boxes were drawn by hand round the finding, the
+phantom's are tight round what was drawn); and the release's share of AP films (portable, often
+supine: the chest placed less reproducibly).
 """
 
 from __future__ import annotations
@@ -70,6 +73,13 @@ def centre_spread(truth: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"boxes": grouped.size(), "sd x": grouped["x"].std(), "sd y": grouped["y"].std()})
 
 
+def box_sides(truth: pd.DataFrame) -> pd.DataFrame:
+    """Per class: the 10th, 50th and 90th percentile of the box's side, sqrt(width x height), in film sides."""
+    side = ((truth["x1"] - truth["x0"]) * (truth["y1"] - truth["y0"])) ** 0.5
+    grouped = side.groupby(truth["label"])
+    return pd.DataFrame({f"side p{q}": grouped.quantile(q / 100) for q in (10, 50, 90)})
+
+
 def view_share(table: pd.DataFrame, boxed: set[str]) -> pd.DataFrame:
     """The share of PA and AP films among all films and among the films with a box."""
     return pd.DataFrame({"all films": table["view"].value_counts(normalize=True),
@@ -92,18 +102,23 @@ def main() -> None:
     sets = {REAL_NAME: (REAL_BOXES, REAL_SIZE)}
     sets[f"PhantomCXR-14 ({args.phantom.name})"] = (args.phantom / "BBox_List_2017.csv", phantom_size(args.phantom))
     truths = {name: normalised_boxes(path, size) for name, (path, size) in sets.items()}
-    spreads = {}
+    spreads, sides = {}, {}
     for name, truth in truths.items():
         table = rival_table(truth, args.areas, args.seed)
         print(f"### {name}: the best fixed box's single-lesion pointing game\n")
         print(markdown_table(table.round(2).rename_axis("box area")))
         print()
         spreads[name.split(" (")[0]] = centre_spread(truth)
+        sides[name.split(" (")[0]] = box_sides(truth)
     real, phantom = spreads.values()
-    both = real.join(phantom, lsuffix=" (release)", rsuffix=" (phantom)", how="outer").round(3)
+    both = real.add_suffix(" (release)").join(phantom.add_suffix(" (phantom)"), how="outer").round(3)
     counts = ["boxes (release)", "boxes (phantom)"]
     both[counts] = both[counts].fillna(0).astype(int)  # a class without boxes on one side: 0 there
     print("### Where each class's boxes sit: spread of the box centres, in fractions of the film side\n")
+    print(markdown_table(both.rename_axis("class")))
+    real, phantom = sides.values()
+    print("\n### How large each class's boxes are: the side of the box, in fractions of the film side\n")
+    both = real.add_suffix(" (release)").join(phantom.add_suffix(" (phantom)"), how="outer").round(3)
     print(markdown_table(both.rename_axis("class")))
     print("\n### The release's views\n")
     boxed = set(truths[REAL_NAME]["image"])  # the release's box list, read above

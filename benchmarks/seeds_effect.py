@@ -46,6 +46,9 @@ LEVERS = {
     "tau 0.6 (the profile; AMD seeds)": ("runs/demo-cpu", "runs/demo-cpu-seed1", "runs/demo-cpu-seed2"),
     "local input 64 px (tau 0.6)": ("runs/demo-cpu-local64", "runs/demo-cpu-seed1-local64", "runs/demo-cpu-seed2-local64"),
     "local input 96 px (tau 0.6)": ("runs/demo-cpu-local96", "runs/demo-cpu-seed1-local96", "runs/demo-cpu-seed2-local96"),
+    "v7 small forms (tau 0.6)": ("runs/exp-v7-seed0", "runs/exp-v7-seed1", "runs/exp-v7-seed2"),
+    "v7, local input 64 px (tau 0.6)": ("runs/exp-v7-seed0-local64", "runs/exp-v7-seed1-local64",
+                                        "runs/exp-v7-seed2-local64"),
 }
 
 

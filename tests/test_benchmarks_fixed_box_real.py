@@ -1,4 +1,4 @@
-"""benchmarks/fixed_box_real.py: the fixed-box rival and the box-centre spread, release beside phantom."""
+"""benchmarks/fixed_box_real.py: the fixed-box rival, the box-centre spread and the box sizes, release beside phantom."""
 
 import numpy as np
 import pandas as pd
@@ -40,3 +40,12 @@ def test_view_share_counts_all_films_and_the_boxed_ones_apart():
     share = fixed_box_real.view_share(table, {"c.png", "d.png"})
     assert share.loc["PA", "all films"] == 0.75 and share.loc["AP", "all films"] == 0.25
     assert share.loc["PA", "films with a box"] == 0.5 and share.loc["AP", "films with a box"] == 0.5
+
+
+def test_box_sides_are_the_square_root_of_the_box_area_per_class():
+    square = boxes_around(np.full((10, 2), 0.5), "Nodule", side=0.06)
+    wide = boxes_around(np.full((10, 2), 0.5), "Effusion", side=0.2)
+    wide["y1"] = wide["y0"] + 0.05  # 0.2 wide, 0.05 high: the side of a square of that area is 0.1
+    sides = fixed_box_real.box_sides(pd.concat([square, wide], ignore_index=True))
+    assert np.allclose(sides.loc["Nodule"], 0.06) and np.allclose(sides.loc["Effusion"], 0.1)
+    assert list(sides.columns) == ["side p10", "side p50", "side p90"]

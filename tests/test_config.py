@@ -44,8 +44,8 @@ def test_with_changes_takes_dotted_paths_and_checks_them():
 def test_an_unknown_tau_rule_or_preset_is_refused_before_any_training():
     with pytest.raises(ConfigError, match="model.attention.tau_on must be one of hit, hit_single, got 'hits'"):
         get_profile("cpu").with_changes(**{"model.attention.tau_on": "hits"})
-    with pytest.raises(ConfigError, match="phantom_preset must be one of v1, v2, v3, v4, v5, v6, got 'v7'"):
-        get_profile("ci").with_changes(**{"data.phantom_preset": "v7"})
+    with pytest.raises(ConfigError, match="phantom_preset must be one of v1, v2, v3, v4, v5, v6, v7, got 'v8'"):
+        get_profile("ci").with_changes(**{"data.phantom_preset": "v8"})
 
 
 def test_a_share_of_training_films_outside_0_to_1_is_refused_and_old_configs_read_as_all():

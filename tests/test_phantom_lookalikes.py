@@ -61,8 +61,8 @@ def test_presets_are_named_and_v2_is_the_default():
     assert difficulty_preset("v2") == Difficulty() == PRESETS["v2"]
     assert difficulty_preset("v1").granuloma_probability == 0 and difficulty_preset("v1").nodule_spicules == (0, 0)
     assert difficulty_preset("v3").fibrosis_line_period[1] > 0 and difficulty_preset("v3").soft_tissue_haze_probability > 0
-    with pytest.raises(ValueError, match="unknown difficulty preset 'v7'.*v1, v2, v3, v4, v5, v6"):
-        difficulty_preset("v7")
+    with pytest.raises(ValueError, match="unknown difficulty preset 'v8'.*v1, v2, v3, v4, v5, v6, v7"):
+        difficulty_preset("v8")
     with pytest.raises(ValueError, match="nipple_probability"):
         Difficulty(nipple_probability=1.5)
 

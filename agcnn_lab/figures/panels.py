@@ -14,7 +14,7 @@ each has the same small command line: `--out`, `--seed`, `--dpi`.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import cv2
@@ -45,15 +45,18 @@ def crop_and_view(pixels: np.ndarray, x: float, y: float, side: int) -> tuple[np
     return pixels[y0 : y0 + side, x0 : x0 + side], view
 
 
-def save_figure_command(description: str, make_figure: Callable[[int], Figure], default_dpi: int,
-                        argv: list[str] | None = None) -> Path:
-    """Parse `--out FILE [--seed N] [--dpi D]`, draw `make_figure(seed)` and save it to FILE."""
+def save_figure_command(description: str, make_figure: Callable[..., Figure], default_dpi: int,
+                        argv: list[str] | None = None, choices: dict[str, Sequence[str]] | None = None) -> Path:
+    """Parse `--out FILE [--seed N] [--dpi D]`, and `--NAME VALUE` for each NAME of `choices`
+    (its first value the default), draw `make_figure(seed, NAME=VALUE, ...)` and save it to FILE."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--dpi", type=int, default=default_dpi)
+    for name, values in (choices or {}).items():
+        parser.add_argument(f"--{name}", choices=list(values), default=values[0])
     args = parser.parse_args(argv)
-    fig = make_figure(args.seed)
+    fig = make_figure(args.seed, **{name: getattr(args, name) for name in choices or {}})
     args.out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(args.out, dpi=args.dpi)
     print(f"wrote {args.out}")

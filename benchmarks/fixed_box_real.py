@@ -29,6 +29,7 @@ import pandas as pd
 from agcnn_lab.data.splits import half_of_patients
 from agcnn_lab.data.tables import read_boxes, read_entries
 from agcnn_lab.evaluate.fixed_box import fixed_box_sweep
+from agcnn_lab.evaluate.lesion_size import lesion_side
 from agcnn_lab.report import markdown_table
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -75,9 +76,14 @@ def centre_spread(truth: pd.DataFrame) -> pd.DataFrame:
 
 def box_sides(truth: pd.DataFrame) -> pd.DataFrame:
     """Per class: the 10th, 50th and 90th percentile of the box's side, sqrt(width x height), in film sides."""
-    side = ((truth["x1"] - truth["x0"]) * (truth["y1"] - truth["y0"])) ** 0.5
+    side = pd.Series(lesion_side(truth[["x0", "y0", "x1", "y1"]].to_numpy()), index=truth.index)
     grouped = side.groupby(truth["label"])
     return pd.DataFrame({f"side p{q}": grouped.quantile(q / 100) for q in (10, 50, 90)})
+
+
+def release_beside_phantom(release: pd.DataFrame, phantom: pd.DataFrame) -> pd.DataFrame:
+    """The two per-class tables side by side, each column suffixed with its source."""
+    return release.add_suffix(" (release)").join(phantom.add_suffix(" (phantom)"), how="outer").round(3)
 
 
 def view_share(table: pd.DataFrame, boxed: set[str]) -> pd.DataFrame:
@@ -108,18 +114,15 @@ def main() -> None:
         print(f"### {name}: the best fixed box's single-lesion pointing game\n")
         print(markdown_table(table.round(2).rename_axis("box area")))
         print()
-        spreads[name.split(" (")[0]] = centre_spread(truth)
-        sides[name.split(" (")[0]] = box_sides(truth)
-    real, phantom = spreads.values()
-    both = real.add_suffix(" (release)").join(phantom.add_suffix(" (phantom)"), how="outer").round(3)
+        spreads[name] = centre_spread(truth)
+        sides[name] = box_sides(truth)
+    both = release_beside_phantom(*spreads.values())
     counts = ["boxes (release)", "boxes (phantom)"]
     both[counts] = both[counts].fillna(0).astype(int)  # a class without boxes on one side: 0 there
     print("### Where each class's boxes sit: spread of the box centres, in fractions of the film side\n")
     print(markdown_table(both.rename_axis("class")))
-    real, phantom = sides.values()
     print("\n### How large each class's boxes are: the side of the box, in fractions of the film side\n")
-    both = real.add_suffix(" (release)").join(phantom.add_suffix(" (phantom)"), how="outer").round(3)
-    print(markdown_table(both.rename_axis("class")))
+    print(markdown_table(release_beside_phantom(*sides.values()).rename_axis("class")))
     print("\n### The release's views\n")
     boxed = set(truths[REAL_NAME]["image"])  # the release's box list, read above
     print(markdown_table(view_share(read_entries(REAL_TABLE), boxed).round(3).rename_axis("view")))

@@ -275,3 +275,10 @@ def test_pooled_runs_on_other_films_or_labels_are_refused(data):
         effect_by_lesion_size([predictions, relabelled], boxes, n_boot=10)
     with pytest.raises(ValueError, match="no predictions given"):
         effect_by_lesion_size([], boxes, n_boot=10)
+
+
+def test_lesion_side_is_the_square_root_of_the_normalised_box_area():
+    from agcnn_lab.evaluate.lesion_size import lesion_side
+
+    corners = np.array([[0.1, 0.1, 0.16, 0.16], [0.0, 0.5, 0.2, 0.55]])  # a 0.06 square; 0.2 x 0.05
+    assert np.allclose(lesion_side(corners), [0.06, 0.1])

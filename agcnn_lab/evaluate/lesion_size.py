@@ -44,7 +44,7 @@ from ..data.classes import CLASSES, LABEL_ALIASES
 from .attention_effect import runs_paired_scores
 from .auc import bootstrap_rows, percentile_interval
 
-__all__ = ["COLUMNS", "DEFAULT_EDGES", "MIN_POSITIVES", "effect_by_lesion_size", "weighted_auc"]
+__all__ = ["COLUMNS", "DEFAULT_EDGES", "MIN_POSITIVES", "effect_by_lesion_size", "lesion_side", "weighted_auc"]
 
 DEFAULT_EDGES = (0, 0.03, 0.06, 0.12, 1.0)
 MIN_POSITIVES = 3  # a class needs this many positives in a bin to enter the bin's effect
@@ -252,6 +252,13 @@ def _check_edges(edges) -> np.ndarray:
     return edges
 
 
+def lesion_side(corners: np.ndarray) -> np.ndarray:
+    """The size of each box (N, 4: x0, y0, x1, y1, normalised): its side as a fraction of the film,
+    the square root of its area (the module doc's lesion size)."""
+    corners = np.asarray(corners, dtype=np.float64)
+    return np.sqrt((corners[:, 2] - corners[:, 0]) * (corners[:, 3] - corners[:, 1]))
+
+
 def _lesion_sizes(boxes: pd.DataFrame, images: np.ndarray, split: str) -> np.ndarray:
     """(N, C): the side of the largest box of each class on each film (NaN: no box)."""
     if boxes is None or len(boxes) == 0:
@@ -280,8 +287,7 @@ def _lesion_sizes(boxes: pd.DataFrame, images: np.ndarray, split: str) -> np.nda
         raise ValueError(
             "box corners lie outside 0..1; pass boxes normalised to the image (localisation.normalise_boxes)"
         )
-    corners = np.clip(corners, 0, 1)
-    side = np.sqrt((corners[:, 2] - corners[:, 0]) * (corners[:, 3] - corners[:, 1]))
+    side = lesion_side(np.clip(corners, 0, 1))
     position = pd.Series(np.arange(len(images)), index=images)
     row = boxes["image"].map(position)
     on_split = row.notna().to_numpy()

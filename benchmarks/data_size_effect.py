@@ -38,7 +38,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
-from agcnn_lab.evaluate import mean_auc, paired_scores, seeds_attention_effect  # noqa: E402
+from agcnn_lab.evaluate import branch_mean_auc, seeds_attention_effect  # noqa: E402
 from agcnn_lab.figures.lesion_size import verdict_colour  # noqa: E402
 from agcnn_lab.report import markdown_table  # noqa: E402
 from agcnn_lab.run_folder import SEED_FIELDS, RunFolderError, seed_replicates  # noqa: E402
@@ -52,7 +52,7 @@ DEFAULT_SETTINGS = (
 )
 # What one phantom size may change besides the seed: its patients and the folder they live in.
 SIZE_FIELDS = (*SEED_FIELDS, "data.phantom_patients", "data.root")
-BRANCH_PAIRS = (("global", "local"), ("local", "local_whole_film"), ("fusion", "fusion_whole_film"))
+BRANCHES = ("global", "local", "local_whole_film", "fusion", "fusion_whole_film")
 
 
 def read_setting(runs: list[str]) -> dict:
@@ -94,14 +94,8 @@ def size_rows(settings: list[dict], splits: list[str], n_boot: int) -> pd.DataFr
         for split in splits:
             row = {"patients": setting["patients"], "training films": setting["films"], "split": split,
                    "seeds": len(setting["tables"])}
-            for branch, other in BRANCH_PAIRS:
-                aucs = {branch: [], other: []}
-                for table in setting["tables"]:
-                    labels, score_a, score_b, _ = paired_scores(table, split, branch, other)
-                    aucs[branch].append(mean_auc(labels, score_a))
-                    aucs[other].append(mean_auc(labels, score_b))
-                for name, values in aucs.items():
-                    row[name] = float(np.mean(values))
+            for branch in BRANCHES:
+                row[branch] = float(np.mean([branch_mean_auc(table, split, branch) for table in setting["tables"]]))
             effect = seeds_attention_effect(setting["tables"], split, n_boot=n_boot)
             for branch in ("local", "fusion"):
                 row[f"effect {branch}"] = effect[branch]["mean"]

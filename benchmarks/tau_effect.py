@@ -41,7 +41,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 
 from agcnn_lab.config import Profile  # noqa: E402
 from agcnn_lab.data.classes import CLASSES  # noqa: E402
-from agcnn_lab.evaluate import mean_auc, seeds_attention_effect  # noqa: E402
+from agcnn_lab.evaluate import branch_mean_auc, seeds_attention_effect  # noqa: E402
 from agcnn_lab.experiment import run_from_global_stage  # noqa: E402
 from agcnn_lab.figures.lesion_size import verdict_colour  # noqa: E402
 from agcnn_lab.report import markdown_table  # noqa: E402
@@ -105,11 +105,6 @@ def twin_table(base: Path, twin: Path) -> pd.DataFrame:
                       base_table[base_table["branch"].isin(CONTROL_BRANCHES)]], ignore_index=True)
 
 
-def branch_auc(table: pd.DataFrame, split: str, branch: str) -> float:
-    rows = table[(table["split"] == split) & (table["branch"] == branch)]
-    return mean_auc(rows[[f"true_{c}" for c in CLASSES]].to_numpy(), rows[list(CLASSES)].to_numpy())
-
-
 def sweep_table(bases: list[Path], taus: list[float], train: bool = True, n_boot: int = 1000, data=None) -> pd.DataFrame:
     """One row per tau: the box, the validation AUCs and the pooled effect on each split. With
     `train`, the missing twins are trained (`data`: as ensure_twin's); without, a tau whose
@@ -132,7 +127,7 @@ def sweep_table(bases: list[Path], taus: list[float], train: bool = True, n_boot
                "box (val)": np.mean([b["area"] for b in box]) if all(b is not None for b in box) else np.nan,
                "hit_single (val)": np.mean([b["hit_single"] for b in box]) if all(b is not None for b in box) else np.nan}
         for branch in ("local", "fusion", *CONTROL_BRANCHES):
-            row[f"val {branch}"] = np.mean([branch_auc(t, "val", branch) for t in tables])
+            row[f"val {branch}"] = np.mean([branch_mean_auc(t, "val", branch) for t in tables])
         for split in ("val", "test"):
             effect = seeds_attention_effect(tables, split, n_boot=n_boot)
             for branch in ("local", "fusion"):

@@ -10,6 +10,7 @@ from repo_scripts import load_script
 
 from agcnn_lab.config import Profile
 from agcnn_lab.data.classes import CLASSES
+from agcnn_lab.evaluate import branch_mean_auc
 
 tau_effect = load_script("benchmarks/tau_effect.py")
 
@@ -50,7 +51,7 @@ def test_a_twin_trains_the_crop_at_its_tau_and_borrows_its_base_runs_control(twi
     row = sweep.set_index("tau").loc[tau]
     metrics = json.loads((out / "metrics.json").read_text())
     assert row["val local"] == pytest.approx(
-        tau_effect.branch_auc(table, "val", "local"))
+        branch_mean_auc(table, "val", "local"))
     assert row["test fusion effect"] == pytest.approx(
         metrics["fusion"]["mean_auc"] - json.loads((base / "metrics.json").read_text())["fusion_whole_film"]["mean_auc"])
     assert row["test local lo"] <= row["test local effect"] <= row["test local hi"]

@@ -5,7 +5,9 @@ import pytest
 from agcnn_lab.data import CLASSES
 from agcnn_lab.evaluate import (
     attention_effect,
+    branch_mean_auc,
     effect_table,
+    mean_auc,
     paired_bootstrap_difference,
     seeds_attention_effect,
 )
@@ -103,3 +105,13 @@ def test_seeds_effect_refuses_runs_on_other_films_or_labels():
         seeds_attention_effect([first], split="val", n_boot=10)
     with pytest.raises(ValueError, match="no runs given"):
         seeds_attention_effect([])
+
+
+def test_branch_mean_auc_scores_one_branch_on_one_split_and_names_a_missing_one():
+    y, probs = _branches()
+    images = np.array([f"{i:05d}.png" for i in range(len(y))])
+    table = pd.concat([_table(y, probs, images, "val"), _table(y, {"local": probs["fusion"]}, images, "test")])
+    assert branch_mean_auc(table, "val", "local_whole_film") == pytest.approx(mean_auc(y, probs["local_whole_film"]))
+    assert branch_mean_auc(table, "test", "local") == pytest.approx(mean_auc(y, probs["fusion"]))
+    with pytest.raises(ValueError, match="no predictions of branch 'global' on split 'val'"):
+        branch_mean_auc(table, "val", "global")

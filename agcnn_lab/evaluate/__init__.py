@@ -1,7 +1,13 @@
 """Evaluation: AUCs with confidence intervals and paired differences, localisation of the
 attention and its controls (the whole film, a fixed box), the paper's table."""
 
-from .attention_effect import attention_effect, effect_table, paired_scores, seeds_attention_effect
+from .attention_effect import (
+    attention_effect,
+    branch_mean_auc,
+    effect_table,
+    paired_scores,
+    seeds_attention_effect,
+)
 from .auc import (
     bootstrap_ci,
     mean_auc,
@@ -21,6 +27,7 @@ __all__ = [
     "best_fixed_box",
     "bootstrap_ci",
     "box_scores",
+    "branch_mean_auc",
     "comparison_table",
     "effect_table",
     "fixed_box_scores",

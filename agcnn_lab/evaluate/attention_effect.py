@@ -7,6 +7,7 @@ on the whole film.
     markdown_table(effect_table(effect))                           # one row per class, and "mean"
     tables = [pd.read_csv(f"{run}/predictions.csv") for run in runs]   # one run per training seed
     seeds_attention_effect(tables, split="val")["local"]["mean"]    # the effect's mean over seeds
+    branch_mean_auc(tables[0], "val", "fusion_whole_film")          # one branch's own mean AUC
 
 AG-CNN's local branch beats or trails the global branch for many reasons at once: another
 input size, more epochs, a second start. The control removes them: the same local branch,
@@ -25,7 +26,7 @@ import pandas as pd
 
 from ..data.classes import CLASSES
 from ..train.predict import CONTROLS  # each compared branch and its whole-film control
-from .auc import paired_bootstrap_difference, seeds_paired_difference
+from .auc import mean_auc, paired_bootstrap_difference, seeds_paired_difference
 
 
 def attention_effect(labels, probs: dict[str, np.ndarray], n_boot: int = 1000, seed: int = 0) -> dict:
@@ -137,6 +138,15 @@ def paired_scores(predictions: pd.DataFrame, split: str, branch: str, control: s
         raise ValueError("predictions hold NaN or infinite probabilities")
     return labels, score_a, score_b, side_a.index.to_numpy()
 
+
+
+def branch_mean_auc(predictions: pd.DataFrame, split: str, branch: str) -> float:
+    """The mean AUC over the 14 diseases of one branch on one split of predictions.csv's long
+    table; refused (ValueError, naming the branch and split) when the table has no such rows."""
+    rows = predictions[(predictions["split"] == split) & (predictions["branch"] == branch)]
+    if rows.empty:
+        raise ValueError(f"no predictions of branch {branch!r} on split {split!r}")
+    return mean_auc(rows[[f"true_{c}" for c in CLASSES]].to_numpy(), rows[list(CLASSES)].to_numpy())
 
 
 def effect_table(effect: dict) -> pd.DataFrame:

@@ -6,9 +6,9 @@
         --setting runs/demo-cpu runs/exp-p1000-seed1 runs/exp-p1000-seed2 \\
         --out docs/figures/data_size_effect.png
 
-The paper trains on 78,468 films; the `cpu` profile on about 1,900. The crop must learn a scale
-the ImageNet start and stage I never showed it, the whole-film control only trains the view it was
-copied from further, so a small training set may favour the control for a reason that has
+The paper trains on 78,468 films, the `cpu` profile on a small phantom (each run.json has its
+count). The crop must learn a scale the ImageNet start and stage I never showed it, the whole-film
+control only trains the view it was copied from further, so a small training set may favour the control for a reason that has
 nothing to do with the attention. Each `--setting` is one phantom size trained with several seeds
 (`data.phantom_patients`, hence its `data.root`; the recipe is the same, epochs included, so a
 larger set also takes more steps): the runs of one setting must differ in their seed alone, and

@@ -110,6 +110,8 @@ class AttentionConfig:
     choose_tau: bool = False  # pick tau on validation from the tau sweep (needs lesion boxes)
     min_hit: float = 0.85  # ... as the highest tau whose box holds this share of lesions
     tau_on: TauRule = TauRule.HIT  # ... counted as this rule says
+    box_area: float | None = None  # None: the region's bounding box (the paper); else a box of
+    # this share of the input centred on the region (attention.centred_boxes, a departure)
 
     def __post_init__(self):
         if not 0 <= self.tau <= 1:
@@ -118,6 +120,8 @@ class AttentionConfig:
             raise ConfigError(f"model.attention.min_hit must lie in (0, 1], got {self.min_hit!r}")
         if self.crop_size is not None and self.crop_size < 8:
             raise ConfigError(f"model.attention.crop_size must be >= 8 px, got {self.crop_size!r}")
+        if self.box_area is not None and not 0 < self.box_area <= 1:
+            raise ConfigError(f"model.attention.box_area must lie in (0, 1] (a share of the input) or be null, got {self.box_area!r}")
         _coerce(self, "crop_from", CropFrom, "model.attention")
         _coerce(self, "tau_on", TauRule, "model.attention")
 

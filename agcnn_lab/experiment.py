@@ -70,7 +70,7 @@ def build_model(config: Profile | ModelConfig, tau: float | None = None) -> AGCN
     model = config.model if isinstance(config, Profile) else config
     a = model.attention
     attention = AttentionCrop(tau=a.tau if tau is None else tau, reduce=a.reduce, upsample=a.upsample,
-                              crop_size=a.crop_size, crop_from=a.crop_from.value)
+                              crop_size=a.crop_size, crop_from=a.crop_from.value, box_area=a.box_area)
     return AGCNN(model.backbone, attention, num_classes=14, with_no_finding=model.with_no_finding,
                  pretrained=model.pretrained, **model.backbone_options)
 
@@ -198,7 +198,7 @@ def validation_tau_sweep(model, data: DataBundle, profile: Profile, device: torc
     dataset = data.dataset("val", profile.data, with_no_finding=model.with_no_finding)
     loader = make_loader(dataset, profile.training.eval_batch_size, profile.training, shuffle=False)
     return tau_sweep(global_heatmaps(model, loader, device), data.boxes, data.entries("val"),
-                     upsample=profile.model.attention.upsample)
+                     upsample=profile.model.attention.upsample, box_area=profile.model.attention.box_area)
 
 
 def load_run(out: str | Path, device: torch.device | None = None) -> TrainedRun:

@@ -183,7 +183,7 @@ def write_report(experiment, data, seconds_total: float | None = None) -> Path:
         f"Backbone `{model.backbone}` ({'ImageNet start' if model.pretrained else 'trained from scratch'}), "
         f"global input {profile.data.geometry.crop} px (resize {profile.data.geometry.resize}), local input {attention.crop_size} px "
         f"cut from the {profile.data.cache_size}-px source, tau = {experiment.tau:g}"
-        f"{tau_origin(attention, experiment.sweep is not None)}, heatmap `{attention.reduce}`. "
+        f"{tau_origin(attention, experiment.sweep is not None)}, heatmap `{attention.reduce}`, {box_kind(attention)}. "
         "The whole configuration: `config.json`. "
         f"Images: {settings['sizes']}{training_share(profile.training.train_fraction)}. Device: {settings['device']}.",
         "",
@@ -269,6 +269,14 @@ def attention_grid(experiment, data, count: int = 6):
 
 def _paper_backbone(backbone: str) -> str:
     return "densenet121" if backbone.startswith("densenet") else "resnet50"
+
+
+def box_kind(attention) -> str:
+    """How the box is drawn from the region above tau: the paper's bounding box, or a box of a
+    fixed share of the input centred on it (model.attention.box_area)."""
+    if attention.box_area is None:
+        return "box: the region's bounding box"
+    return f"box: {attention.box_area:.0%} of the input, centred on the region (`box_area`, a departure from the paper)"
 
 
 def tau_origin(attention, swept: bool) -> str:

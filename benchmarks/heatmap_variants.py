@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/heatmap_variants.py                       # runs/demo-cpu
     .venv/bin/python benchmarks/heatmap_variants.py --run runs/exp-seed1 --min-hit 0.85
+    .venv/bin/python benchmarks/heatmap_variants.py --box-areas 0.35 0.45   # and centred boxes
 
 A finished run's global branch (its best stage-I weights), its validation split only (the test
 split is not read). For each heatmap: the tau sweep, the tau the package's rule would choose (the
@@ -21,6 +22,11 @@ the same area placed from the training lesions (evaluate.fixed_box). Variants:
 - `stride-8`: max |f| on a grid twice as fine (16x16 at 128 px): the atrous trick applied once
   more to the same weights (the last two stride-2 convolutions set to stride 1, the 3x3
   convolutions after each dilated by 2), no retraining.
+
+With `--box-areas A ...`, one more row per A: max |f|, its region at each tau, and a box of A of
+the window centred on the region's heatmap-weighted centre (`model.attention.box_area`,
+attention.centred_boxes) instead of the region's bounding box: the same zoom for every film, so
+the fixed box it must beat has exactly its area.
 
 Printed: one Markdown table (heatmap, tau, box as a share of the window and of the source film,
 hit_single, the fixed box's hit_single at that area) and each variant's full sweep.
@@ -90,11 +96,31 @@ def densify(branch: nn.Module) -> None:
             conv.dilation, conv.padding = (step, step), (step, step)
 
 
+def summary_row(name: str, sweep: pd.DataFrame, min_hit: float, window: float, train_truth: pd.DataFrame,
+                val_truth: pd.DataFrame) -> dict:
+    """A heatmap's row: the rule's tau (the highest whose box holds `min_hit` of the single
+    lesions), its box as a share of the window and of the film (`window`: the window's share of
+    the film), its single-lesion pointing game and the best fixed box's at that area."""
+    tau = choose_tau(sweep, min_hit, on="hit_single")
+    chosen = sweep[np.isclose(sweep["tau"], tau)].iloc[0]
+    fixed = fixed_box_sweep(train_truth, val_truth, [chosen["area"] * window]).iloc[0]
+    return {
+        "heatmap": name, "tau": tau, "box (window)": f"{chosen['area']:.0%}",
+        "box (film)": f"{chosen['area'] * window:.0%}", "hit_single": f"{chosen['hit_single']:.0%}",
+        "fixed box, hit_single": f"{fixed['hit_single']:.0%}",
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--run", default="runs/demo-cpu", help="a finished run folder (default: runs/demo-cpu)")
     parser.add_argument("--min-hit", type=float, default=0.85, help="the tau rule's share of single lesions")
+    parser.add_argument("--box-areas", type=float, nargs="*", default=[],
+                        help="also max |f| with a box of each share of the window centred on its region")
     args = parser.parse_args()
+    bad = [a for a in args.box_areas if not 0 < a <= 1]
+    if bad:
+        raise SystemExit(f"--box-areas: each is a share of the window in (0, 1], got {bad[0]}")
 
     device = torch.device("cpu")
     run = load_run(args.run, device)
@@ -124,20 +150,16 @@ def main() -> None:
         makers = variants(branch, normal, model.disease_weight())
         sweeps = {name: tau_sweep(heatmap_set(loader("val"), device, maps_of), data.boxes, data.entries("val"), upsample=upsample)
                   for name, maps_of in makers.items()}
+        if args.box_areas:
+            plain = heatmap_set(loader("val"), device, makers["max"])
+            for area in args.box_areas:
+                sweeps[f"max, centred {area:g}"] = tau_sweep(plain, data.boxes, data.entries("val"), upsample=upsample,
+                                                             box_area=area)
         densify(branch)
         sweeps["stride-8"] = tau_sweep(heatmap_set(loader("val"), device, makers["max"]), data.boxes,
                                        data.entries("val"), upsample=upsample)
 
-    rows = []
-    for name, sweep in sweeps.items():
-        tau = choose_tau(sweep, args.min_hit, on="hit_single")
-        chosen = sweep[np.isclose(sweep["tau"], tau)].iloc[0]
-        fixed = fixed_box_sweep(train_truth, val_truth, [chosen["area"] * window]).iloc[0]
-        rows.append({
-            "heatmap": name, "tau": tau, "box (window)": f"{chosen['area']:.0%}",
-            "box (film)": f"{chosen['area'] * window:.0%}", "hit_single": f"{chosen['hit_single']:.0%}",
-            "fixed box, hit_single": f"{fixed['hit_single']:.0%}",
-        })
+    rows = [summary_row(name, sweep, args.min_hit, window, train_truth, val_truth) for name, sweep in sweeps.items()]
     print(f"{args.run}, validation: {len(normal_rows)} No Finding training films make the normal mean; "
           f"{int(sweeps['max']['single'].iloc[0])} single-lesion films\n")
     print(markdown_table(pd.DataFrame(rows).set_index("heatmap")))

@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/tau_effect.py                     # runs/demo-cpu at tau 0.4 ... 0.9
     .venv/bin/python benchmarks/tau_effect.py --base runs/tau0.7-demo-cpu runs/exp-v4-seed1 runs/exp-v4-seed2
     .venv/bin/python benchmarks/tau_effect.py --taus 0.6 0.7 --no-train   # table and figure of finished twins
+    .venv/bin/python benchmarks/tau_effect.py --taus 0.6 --box-area 0.45 --out docs/figures/box_area_effect.png
 
 The paper sweeps tau from 0.1 to 0.9 on its test set: the local branch falls as the box shrinks
 (0.828 at tau 0.1, 0.751 at 0.9) while the fusion stays within 0.858-0.868, and it keeps 0.7. It has
@@ -13,6 +14,10 @@ folder `<base>-tau<tau>` (the base itself at the tau it chose). The whole-film c
 depend on tau, so every twin is compared with its base run's own control: the same start, epochs,
 seed and augmentation. A twin is checked to hold its base's global branch (the same predictions)
 before it is compared. Each twin reads its test split once, as `agcnn-lab demo` does.
+
+`--box-area A` trains the twins with `model.attention.box_area` A instead of the region's bounding
+box (attention.centred_boxes: tau draws the region, the box of A of the window is centred on it),
+in `<base>-tau<tau>-box<A>`; the box columns are then the twins' own validation sweeps.
 
 Printed, per tau: the box (mean share of the window on the validation split, from the base's
 tau sweep, and the single-lesion pointing game there), the validation mean AUCs of the crop's
@@ -50,16 +55,23 @@ from agcnn_lab.run_folder import CONFIG_FILE, RunFolderError, seed_replicates  #
 BASES = ("runs/demo-cpu",)  # BENCHMARKS.md's table: three bases, one per training seed
 CROP_BRANCHES = ("global", "local", "fusion")  # what a twin trains; its control is its base's
 CONTROL_BRANCHES = ("local_whole_film", "fusion_whole_film")
-# What a twin may differ from its base in: the tau (fixed instead of chosen) and the control it skips.
-TWIN_FIELDS = ("name", "model.attention.tau", "model.attention.choose_tau", "training.control")
+# What a twin may differ from its base in: the tau (fixed instead of chosen), the box's area and the
+# control it skips.
+TWIN_FIELDS = ("name", "model.attention.tau", "model.attention.choose_tau", "model.attention.box_area",
+               "training.control")
 
 
 def chosen_tau(base: Path) -> float:
     return float(json.loads((base / "run.json").read_text())["tau"])
 
 
-def twin_folder(base: Path, tau: float) -> Path:
-    return base if np.isclose(tau, chosen_tau(base)) else base.with_name(f"{base.name}-tau{tau:g}")
+def twin_folder(base: Path, tau: float, box_area: float | None = None) -> Path:
+    """The base itself when it ran at this tau and box; else `<base>-tau<tau>[-box<A>]`."""
+    base_area = Profile.read(base / CONFIG_FILE).model.attention.box_area
+    same_box = (base_area is None) if box_area is None else (base_area is not None and np.isclose(box_area, base_area))
+    if np.isclose(tau, chosen_tau(base)) and same_box:
+        return base
+    return base.with_name(f"{base.name}-tau{tau:g}" + ("" if box_area is None else f"-box{box_area:g}"))
 
 
 def check_base(base: Path) -> Profile:
@@ -72,15 +84,17 @@ def check_base(base: Path) -> Profile:
     return profile
 
 
-def ensure_twin(base: Path, tau: float, data=None) -> Path:
-    """The run of `base`'s configuration with the box at `tau` and no control of its own, trained
-    (stages II and III on the base's stage I) and evaluated if its folder has no metrics.json yet.
-    `data`: the base run's data bundle (default: load_data of its configuration)."""
-    out = twin_folder(base, tau)
+def ensure_twin(base: Path, tau: float, data=None, box_area: float | None = None) -> Path:
+    """The run of `base`'s configuration with the box at `tau` (and of `box_area`, None: the
+    region's bounding box) and no control of its own, trained (stages II and III on the base's
+    stage I) and evaluated if its folder has no metrics.json yet. `data`: the base run's data
+    bundle (default: load_data of its configuration)."""
+    out = twin_folder(base, tau, box_area)
     if (out / "metrics.json").is_file() or out == base:
         return out
     profile = check_base(base).with_changes(**{
-        "model.attention.tau": tau, "model.attention.choose_tau": False, "training.control": False})
+        "model.attention.tau": tau, "model.attention.choose_tau": False, "model.attention.box_area": box_area,
+        "training.control": False})
     try:  # refuses an unfinished stage I or a folder of another configuration, before any work
         return run_from_global_stage(base, out, profile, data)
     except RunFolderError as err:
@@ -95,7 +109,7 @@ def twin_table(base: Path, twin: Path) -> pd.DataFrame:
         return base_table
     differences = Profile.read(base / CONFIG_FILE).differences(Profile.read(twin / CONFIG_FILE), ignoring=TWIN_FIELDS)
     if differences:
-        raise SystemExit(f"{twin} differs from its base {base} beyond the tau ({'; '.join(differences)})")
+        raise SystemExit(f"{twin} differs from its base {base} beyond the tau and box ({'; '.join(differences)})")
     twin_table = pd.read_csv(twin / "predictions.csv")
     key = ["split", "image"]
     ours, theirs = (t[t["branch"] == "global"].sort_values(key) for t in (twin_table, base_table))
@@ -105,10 +119,11 @@ def twin_table(base: Path, twin: Path) -> pd.DataFrame:
                       base_table[base_table["branch"].isin(CONTROL_BRANCHES)]], ignore_index=True)
 
 
-def sweep_table(bases: list[Path], taus: list[float], train: bool = True, n_boot: int = 1000, data=None) -> pd.DataFrame:
+def sweep_table(bases: list[Path], taus: list[float], train: bool = True, n_boot: int = 1000, data=None,
+                box_area: float | None = None) -> pd.DataFrame:
     """One row per tau: the box, the validation AUCs and the pooled effect on each split. With
     `train`, the missing twins are trained (`data`: as ensure_twin's); without, a tau whose
-    twins are not all finished is left out."""
+    twins are not all finished is left out. `box_area`: the twins' (ensure_twin's)."""
     for base in bases:  # every check before any training
         check_base(base)
     try:
@@ -117,11 +132,13 @@ def sweep_table(bases: list[Path], taus: list[float], train: bool = True, n_boot
         raise SystemExit(str(err)) from None
     rows = []
     for tau in sorted(set(taus)):
-        twins = [ensure_twin(base, tau, data) if train else twin_folder(base, tau) for base in bases]
+        twins = [ensure_twin(base, tau, data, box_area) if train else twin_folder(base, tau, box_area) for base in bases]
         if not all((twin / "predictions.csv").is_file() for twin in twins):
             continue
         tables = [twin_table(base, twin) for base, twin in zip(bases, twins, strict=True)]
-        sweeps = [pd.read_csv(base / "tau_sweep.csv").set_index("tau") for base in bases]
+        # The box's own sweep: the base's holds the twins' boxes unless they differ in area.
+        sweeps = [pd.read_csv((base if box_area is None else twin) / "tau_sweep.csv").set_index("tau")
+                  for base, twin in zip(bases, twins, strict=True)]
         box = [s.loc[s.index[np.isclose(s.index, tau)][0]] if np.isclose(s.index, tau).any() else None for s in sweeps]
         row = {"tau": tau, "seeds": len(bases),
                "box (val)": np.mean([b["area"] for b in box]) if all(b is not None for b in box) else np.nan,
@@ -204,11 +221,15 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("docs/figures/tau_effect.png"), help="the figure")
     parser.add_argument("--no-train", action="store_true", help="train nothing: the taus whose twins are finished")
     parser.add_argument("--n-boot", type=int, default=1000)
+    parser.add_argument("--box-area", type=float, default=None,
+                        help="twins cut a box of this share of the window centred on the region (default: its bounding box)")
     args = parser.parse_args()
     bad = [tau for tau in args.taus if not 0 < tau < 1]
     if bad:
         raise SystemExit(f"--taus: each must lie in (0, 1), got {bad[0]}")
-    table = sweep_table(args.base, args.taus, not args.no_train, args.n_boot)
+    if args.box_area is not None and not 0 < args.box_area <= 1:
+        raise SystemExit(f"--box-area: a share of the window in (0, 1], got {args.box_area}")
+    table = sweep_table(args.base, args.taus, not args.no_train, args.n_boot, box_area=args.box_area)
     print("crop minus whole film, mean AUC over the 14 diseases: the mean over the seeds [paired 95% "
           "interval over the films] (each seed's own)\n")
     print(markdown_table(printable(table)))

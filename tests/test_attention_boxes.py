@@ -10,6 +10,7 @@ import torch
 
 from agcnn_lab.attention import (
     attention_boxes,
+    centred_boxes,
     component_sizes,
     label_components,
     largest_component,
@@ -221,3 +222,40 @@ def test_pointing_hits_counts_the_truth_centre_on_the_edge_as_inside():
     # Centres (0.5, 0.5) on the corner, (0.0625, 0.0625) and (0.625, 0.625) outside.
     assert pointing_hits(boxes, truth).tolist() == [True, False, False]
     assert pointing_hits(np.zeros((0, 4)), np.zeros((0, 4))).shape == (0,)
+
+
+def test_centred_boxes_sit_on_the_weighted_centre_of_the_region_at_a_fixed_area():
+    maps = torch.zeros(3, 8, 8)
+    maps[0, 2:4, 2:4] = 1.0  # centre (3, 3) cells = (48, 48) px of 128: a box of 1/4 of the image
+    maps[1, 0, 0] = 1.0  # in the corner: the box is shifted to stay inside
+    maps[1, 0, 1] = 0.8
+    maps[2, 4, 4], maps[2, 4, 6] = 1.0, 0.5  # weights 2 : 1 over one region -> centre between, nearer 4
+    region = largest_component(threshold_mask(maps, 0.1)) | (maps > 0.1)
+    boxes = centred_boxes(region, maps, area=0.25, image_size=128)
+    torch.testing.assert_close(boxes[0], torch.tensor([16.0, 16.0, 80.0, 80.0]))
+    torch.testing.assert_close(boxes[1], torch.tensor([0.0, 0.0, 64.0, 64.0]))
+    centre_x = (4.5 * 1.0 + 6.5 * 0.5) / 1.5 * 16  # cell centres 4.5 and 6.5, in 16-px cells
+    torch.testing.assert_close(boxes[2], torch.tensor([centre_x - 32, 40.0, centre_x + 32, 104.0]))
+    # Every box has the same area, a quarter of the image, whatever the region's extent.
+    sides = boxes[:, 2:] - boxes[:, :2]
+    torch.testing.assert_close(sides.prod(dim=1), torch.full((3,), 128 * 128 / 4))
+
+
+def test_centred_boxes_keep_the_image_aspect_ratio_and_fall_back_when_the_region_is_empty():
+    maps = torch.zeros(2, 4, 4)
+    maps[0, 3, 0] = 1.0  # a hot cell outside the (empty) region: the whole map's centre is used
+    region = torch.zeros(2, 4, 4, dtype=torch.bool)
+    boxes = centred_boxes(region, maps, area=0.25, image_size=(64, 128))  # (H, W)
+    torch.testing.assert_close(boxes[0], torch.tensor([0.0, 32.0, 64.0, 64.0]))  # bottom-left, inside
+    torch.testing.assert_close(boxes[1], torch.tensor([32.0, 16.0, 96.0, 48.0]))  # no weight: the centre
+    whole = centred_boxes(region, maps, area=1.0, image_size=(64, 128))
+    torch.testing.assert_close(whole, torch.tensor([0.0, 0.0, 128.0, 64.0]).expand(2, 4))
+
+
+@pytest.mark.parametrize("area", [0.0, -0.2, 1.5])
+def test_centred_boxes_refuse_an_area_outside_the_unit_interval_and_mismatched_shapes(area):
+    maps = torch.rand(2, 4, 4)
+    with pytest.raises(ValueError, match="box area"):
+        centred_boxes(maps > 0.5, maps, area=area)
+    with pytest.raises(ValueError, match="one shape"):
+        centred_boxes(maps[:1] > 0.5, maps, area=0.5)

@@ -15,6 +15,7 @@ import torch
 from agcnn_lab.attention import (
     AttentionCrop,
     attention_boxes,
+    centred_boxes,
     crop,
     largest_component,
     threshold_mask,
@@ -157,7 +158,8 @@ def test_whole_ignores_the_heatmap_and_shows_the_whole_framed_source():
 def test_attention_crop_settings_are_checked():
     with pytest.raises(ValueError, match="sources"):
         AttentionCrop()(torch.rand(1, 4, 7, 7), torch.rand(1, 1, 224, 224))
-    for bad in ({"crop_from": "thumbnail"}, {"tau": 1.0}, {"reduce": "mean"}, {"threshold": "mean"}):
+    for bad in ({"crop_from": "thumbnail"}, {"tau": 1.0}, {"reduce": "mean"}, {"threshold": "mean"},
+                {"box_area": 0.0}, {"box_area": 1.2}):
         with pytest.raises(ValueError):
             AttentionCrop(**bad)
 
@@ -244,3 +246,16 @@ def test_replace_keeps_every_other_setting_and_checks_the_new_ones():
         attention.replace(tau=1.5)
     with pytest.raises(TypeError, match="unknown setting"):
         attention.replace(size=3)
+
+
+@pytest.mark.parametrize("upsample", [False, True])
+def test_box_area_cuts_a_box_of_that_area_centred_on_the_region(upsample):
+    heatmaps, images, sources, frames = _planted()
+    attention = AttentionCrop(tau=0.6, upsample=upsample, box_area=0.36, crop_size=32)
+    steps = attention.trace(heatmaps, images, sources, frames)
+    expected = centred_boxes(steps.region, steps.thresholded, 0.36, 112)
+    assert torch.equal(steps.boxes, expected)
+    assert torch.equal(attention.from_heatmaps(heatmaps, images, sources, frames).crops, steps.crops)
+    sides = steps.boxes[:, 2:] - steps.boxes[:, :2]
+    torch.testing.assert_close(sides, torch.full_like(sides, 0.6 * 112))  # the same zoom for every film
+    assert attention.replace(tau=0.5).box_area == 0.36 and "box_area=0.36" in repr(attention)

@@ -79,3 +79,18 @@ def test_densify_doubles_the_grid_and_keeps_the_coarse_values():
         fine = backbone(images)
     assert coarse.shape[-2:] == (4, 4) and fine.shape[-2:] == (8, 8)
     torch.testing.assert_close(fine[..., ::2, ::2], coarse, rtol=1e-4, atol=1e-5)
+
+
+def test_summary_row_takes_the_rules_tau_and_the_fixed_box_of_the_same_area():
+    import pandas as pd
+
+    sweep = pd.DataFrame({"tau": [0.5, 0.6, 0.7], "area": [0.6, 0.5, 0.5], "hit_single": [1.0, 0.9, 0.8]})
+    # Four single lesions: three in the left half of the film, one in the far bottom-right corner.
+    centres = [(0.2, 0.3), (0.25, 0.5), (0.3, 0.7), (0.9, 0.9)]
+    truth = pd.DataFrame([[f"f{i}", "Nodule", x - 0.01, y - 0.01, x + 0.01, y + 0.01] for i, (x, y) in enumerate(centres)],
+                         columns=["image", "label", "x0", "y0", "x1", "y1"])
+    row = variants_script.summary_row("max", sweep, 0.85, 0.8, truth, truth)
+    # tau 0.6 is the highest holding 85%; its box of half the window is 40% of the film, and the
+    # best fixed box of 40% of the film (placed on the same lesions) holds the three on the left.
+    assert row == {"heatmap": "max", "tau": 0.6, "box (window)": "50%", "box (film)": "40%",
+                   "hit_single": "90%", "fixed box, hit_single": "75%"}

@@ -68,7 +68,7 @@ def test_a_twin_of_another_setting_or_another_start_is_refused(twin, tmp_path):
     other = tmp_path / "other-config"
     shutil.copytree(out, other)
     Profile.read(out / "config.json").with_changes(**{"model.attention.reduce": "cam"}).write(other / "config.json")
-    with pytest.raises(SystemExit, match=r"differs from its base .* beyond the tau \(model.attention.reduce"):
+    with pytest.raises(SystemExit, match=r"differs from its base .* beyond the tau and box \(model.attention.reduce"):
         tau_effect.twin_table(base, other)
 
     restarted = tmp_path / "other-start"
@@ -99,3 +99,27 @@ def test_bases_are_checked_before_any_training(twin, tmp_path, ci_profile):
         tau_effect.sweep_table([uncontrolled], [0.4])
     assert not any(p.name.endswith("-tau0.4") for p in tmp_path.iterdir())
     assert not base.with_name(f"{base.name}-tau0.4").exists()
+
+
+def test_a_box_area_twin_cuts_a_fixed_area_box_and_reads_its_own_sweep(twin, ci_data):
+    base, _, _ = twin
+    tau = tau_effect.chosen_tau(base)
+    out = tau_effect.ensure_twin(base, tau, data=ci_data, box_area=0.5)
+    assert out == base.with_name(f"{base.name}-tau{tau:g}-box0.5")
+    assert tau_effect.twin_folder(base, tau, 0.5) == out and tau_effect.twin_folder(base, tau) == base
+    attention = json.loads((out / "config.json").read_text())["model"]["attention"]
+    assert (attention["tau"], attention["box_area"]) == (tau, 0.5)
+    sweep_csv = pd.read_csv(out / "tau_sweep.csv")
+    # Each box is half the window whatever the tau: its mean area is 0.5 at every tau (films
+    # whose window is the whole input; the sweep's area is a share of the window).
+    np.testing.assert_allclose(sweep_csv["area"], 0.5, atol=1e-6)
+    assert (out / "stage_global" / "best.pt").read_bytes() == (base / "stage_global" / "best.pt").read_bytes()
+    assert "box: 50% of the input, centred on the region (`box_area`" in (out / "report.md").read_text()
+    assert "box: the region's bounding box." in (base / "report.md").read_text()
+    sweep = tau_effect.sweep_table([base], [tau], train=False, n_boot=50, box_area=0.5)
+    row = sweep.set_index("tau").loc[tau]
+    assert row["box (val)"] == pytest.approx(0.5)
+    assert row["hit_single (val)"] == pytest.approx(sweep_csv.loc[np.isclose(sweep_csv["tau"], tau), "hit_single"].item())
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert row["test local effect"] == pytest.approx(
+        metrics["local"]["mean_auc"] - json.loads((base / "metrics.json").read_text())["local_whole_film"]["mean_auc"])

@@ -46,6 +46,21 @@ def test_an_unknown_tau_rule_or_preset_is_refused_before_any_training():
         get_profile("cpu").with_changes(**{"model.attention.tau_on": "hits"})
     with pytest.raises(ConfigError, match="phantom_preset must be one of v1, v2, v3, v4, v5, v6, v7, got 'v8'"):
         get_profile("ci").with_changes(**{"data.phantom_preset": "v8"})
+    for bad in (0, 1.5):
+        with pytest.raises(ConfigError, match=rf"model.attention.box_area must lie in \(0, 1\] .* got {bad}"):
+            get_profile("cpu").with_changes(**{"model.attention.box_area": bad})
+
+
+def test_box_area_reaches_the_models_attention_crop_and_old_configurations_default_to_none():
+    from agcnn_lab.experiment import build_model
+
+    cpu = get_profile("cpu").with_changes(**{"model.pretrained": False})  # no weights needed
+    assert cpu.model.attention.box_area is None and build_model(cpu).attention.box_area is None
+    gaze = cpu.with_changes(**{"model.attention.box_area": 0.45})
+    assert build_model(gaze).attention.box_area == 0.45
+    values = gaze.to_dict()
+    del values["model"]["attention"]["box_area"]  # a run folder written before the field existed
+    assert Profile.from_dict(values).model.attention.box_area is None
 
 
 def test_a_share_of_training_films_outside_0_to_1_is_refused_and_old_configs_read_as_all():

@@ -49,3 +49,15 @@ def test_choose_tau_names_a_missing_column_and_falls_back_to_the_lowest_tau():
     assert choose_tau(sweep, 0.85) == 0.3
     with pytest.raises(ValueError, match="no column 'hit_single'"):
         choose_tau(sweep, 0.85, on="hit_single")
+
+
+def test_with_box_area_every_tau_gives_boxes_of_that_area_centred_on_the_region():
+    heatmaps, truth, entries = two_films()
+    sweep = tau_sweep(heatmaps, truth, entries, taus=(0.01, 0.9), box_area=0.25).set_index("tau")
+    assert sweep["area"].tolist() == pytest.approx([0.25, 0.25])
+    # tau 0.9: the region is the top-left cell; the half-side box in the corner holds both
+    # top-left lesions and not b's bottom-right one. tau 0.01: the region is the whole film,
+    # whose weighted centre lies near the middle (the slope outweighs the peak): a quarter of
+    # the film there holds neither corner.
+    assert sweep.loc[0.9, ["hit", "hit_single"]].tolist() == pytest.approx([2 / 3, 1.0])
+    assert sweep.loc[0.01, ["hit", "hit_single"]].tolist() == [0.0, 0.0]

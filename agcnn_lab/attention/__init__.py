@@ -10,7 +10,7 @@ Grad-CAM, the class-specific map the heatmap is compared with, is in agcnn_lab.a
 (not imported here: it pulls in the grad-cam package).
 """
 
-from .boxes import attention_boxes, pointing_hits, region_boxes, threshold_mask
+from .boxes import attention_boxes, centred_boxes, pointing_hits, region_boxes, threshold_mask
 from .components import component_sizes, label_components, largest_component
 from .crop import crop, to_source_pixels
 from .guided_crop import CROP_FROM, AttentionCrop, AttentionResult, AttentionTrace
@@ -37,6 +37,7 @@ __all__ = [
     "ExplorerView",
     "SetReadout",
     "attention_boxes",
+    "centred_boxes",
     "component_sizes",
     "crop",
     "heatmap",

@@ -1,4 +1,5 @@
-"""Attention boxes: the bounding box of the largest connected region of heatmap > tau.
+"""Attention boxes: the bounding box of the largest connected region of heatmap > tau (the
+paper's), or a box of a fixed area centred on that region (centred_boxes, a departure).
 
 Batched on the heatmaps' device. Cell (i, j) of an (h, w) heatmap covers the pixels
 [j*W/w, (j+1)*W/w) x [i*H/h, (i+1)*H/h) of an image of size (H, W); boxes are (x0, y0, x1, y1)
@@ -9,12 +10,15 @@ floats in those pixels, torchvision's convention (x1, y1 exclusive edges).
     mask = threshold_mask(heatmaps, tau=0.7)                                  # (B, h, w) bool
     boxes = region_boxes(largest_component(mask), image_size=224)             # the same boxes
     hits = pointing_hits(boxes, truth_boxes)      # (B,) bool: truth centre inside the box
+    gaze = centred_boxes(largest_component(mask), heatmaps, area=0.45, image_size=224)  # fixed area
 
 attention_boxes is the three steps in one call; AttentionCrop runs them one by one so that its
 trace can keep each step's output.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import torch
@@ -92,6 +96,47 @@ def region_boxes(
     x0, x1 = _grow(boxes[:, 0], boxes[:, 2], min(float(min_w), width), width)
     y0, y1 = _grow(boxes[:, 1], boxes[:, 3], min(float(min_h), height), height)
     return torch.stack([x0, y0, x1, y1], dim=1)
+
+
+def centred_boxes(
+    region: torch.Tensor,
+    weights: torch.Tensor,
+    area: float,
+    image_size: int | tuple[int, int] | None = None,
+) -> torch.Tensor:
+    """(B, h, w) bool regions and (B, h, w) heatmaps -> (B, 4) float32 boxes of a fixed share
+    `area` of an `image_size` image, each centred on its region's heatmap-weighted centre.
+
+    A departure from the paper, whose box is the region's bounding box (region_boxes): there a
+    hot cell anywhere stretches the box and the zoom varies from film to film; here the region
+    only says where to look, and every film is looked at through the same window, as a reader's
+    gaze rests on the suspicious spot. The box has the image's aspect ratio and is shifted to
+    stay inside it. An empty region (or one with no weight) is centred on the whole map's
+    weighted centre; a map with no weight at all, on the image's centre.
+    """
+    if region.ndim != 3 or weights.shape != region.shape:
+        raise ValueError(f"expected regions and heatmaps of one shape (B, h, w), got {tuple(region.shape)} "
+                         f"and {tuple(weights.shape)}")
+    if not 0 < area <= 1:
+        raise ValueError(f"a box area is a share of the image in (0, 1], got {area}")
+    _, h, w = region.shape
+    height, width = _pair(image_size) if image_size is not None else (h, w)
+    weights = weights.float().clamp(min=0)
+    inside = weights * region
+    # Where the region carries no weight, fall back to the whole map, then to uniform weights.
+    empty = inside.sum(dim=(1, 2)) <= 0
+    inside = torch.where(empty[:, None, None], weights, inside)
+    flat = inside.sum(dim=(1, 2)) <= 0
+    inside = torch.where(flat[:, None, None], torch.ones_like(inside), inside)
+    total = inside.sum(dim=(1, 2))
+    ys = (torch.arange(h, device=region.device, dtype=torch.float32) + 0.5) * (height / h)
+    xs = (torch.arange(w, device=region.device, dtype=torch.float32) + 0.5) * (width / w)
+    centre_y = (inside.sum(dim=2) * ys).sum(dim=1) / total
+    centre_x = (inside.sum(dim=1) * xs).sum(dim=1) / total
+    side_h, side_w = math.sqrt(area) * height, math.sqrt(area) * width
+    y0 = (centre_y - side_h / 2).clamp(0.0, height - side_h)
+    x0 = (centre_x - side_w / 2).clamp(0.0, width - side_w)
+    return torch.stack([x0, y0, x0 + side_w, y0 + side_h], dim=1)
 
 
 def pointing_hits(boxes, truth) -> np.ndarray:

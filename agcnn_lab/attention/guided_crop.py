@@ -1,7 +1,7 @@
 """AttentionCrop: the whole attention step of AG-CNN for a batch, heatmap -> box -> crop.
 
 It bundles the method's settings (tau, the heatmap statistic, the threshold and its resolution,
-the crop size and where the crop is cut from) and holds no weights.
+the box's kind, the crop size and where the crop is cut from) and holds no weights.
 
     attention = AttentionCrop(tau=0.7, reduce="max", crop_from="source")
     features = model.global_branch(images).features
@@ -12,6 +12,7 @@ the crop size and where the crop is cut from) and holds no weights.
     steps = attention.trace(heatmaps, images, sources, frames)   # every step, for the explorer
     steps.mask, steps.region, steps.source_boxes  # (B, 7, 7) bool, (B, 7, 7) bool, (B, 4)
     wider = attention.replace(tau=0.5)            # the same settings but one
+    gaze = attention.replace(box_area=0.45)       # a box of 45% of the input centred on the region
 
 forward, from_heatmaps, boxes and trace run the same steps (`_locate`, `_cut`); trace only
 keeps what the others drop, so what the explorer shows is what the local branch is fed.
@@ -24,7 +25,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from .boxes import region_boxes, threshold_mask
+from .boxes import centred_boxes, region_boxes, threshold_mask
 from .components import largest_component
 from .crop import crop, to_source_pixels
 from .heatmap import REDUCTIONS, heatmap, upsample_heatmap
@@ -66,6 +67,9 @@ class AttentionCrop(nn.Module):
         "whole" ignores the heatmap and hands the local branch the whole source at crop_size:
         the control that tells the zoom's extra resolution apart from the attention itself.
     min_size: the smallest box side in input pixels; None means an eighth of the input side.
+    box_area: None cuts the region's bounding box (the paper); a share of the input in (0, 1]
+        cuts a box of that area centred on the region's heatmap-weighted centre instead
+        (boxes.centred_boxes: the region says where to look, every film gets the same zoom).
     sampling_ratio: roi_align's; <= 0 is adaptive (averages when shrinking).
     """
 
@@ -79,6 +83,7 @@ class AttentionCrop(nn.Module):
         crop_from: str = "source",
         min_size: float | None = None,
         sampling_ratio: int = -1,
+        box_area: float | None = None,
     ):
         super().__init__()
         if threshold is None and not 0 < tau < 1:
@@ -89,6 +94,9 @@ class AttentionCrop(nn.Module):
             raise ValueError(f"unknown reduce {reduce!r}; expected one of {', '.join(REDUCTIONS)}")
         if crop_from not in CROP_FROM:
             raise ValueError(f"unknown crop_from {crop_from!r}; expected one of {', '.join(CROP_FROM)}")
+        if box_area is not None and not 0 < box_area <= 1:
+            raise ValueError(f"box_area is a share of the input in (0, 1] (or None: the region's bounding box), got {box_area}")
+        self.box_area = box_area
         self.tau, self.reduce, self.threshold, self.upsample = tau, reduce, threshold, upsample
         self.crop_size, self.crop_from, self.min_size = crop_size, crop_from, min_size
         self.sampling_ratio = sampling_ratio
@@ -162,6 +170,8 @@ class AttentionCrop(nn.Module):
         thresholded = upsample_heatmap(heatmaps, input_hw) if self.upsample else heatmaps
         mask = threshold_mask(thresholded, self.tau, self.threshold)
         region = largest_component(mask)
+        if self.box_area is not None:
+            return thresholded, mask, region, centred_boxes(region, thresholded, self.box_area, input_hw)
         return thresholded, mask, region, region_boxes(region, input_hw, min_size=self.min_size)
 
     def _cut(self, boxes, images, sources, frames) -> torch.Tensor:
@@ -184,7 +194,7 @@ class AttentionCrop(nn.Module):
         return {
             "tau": self.tau, "reduce": self.reduce, "threshold": self.threshold,
             "upsample": self.upsample, "crop_size": self.crop_size, "crop_from": self.crop_from,
-            "min_size": self.min_size, "sampling_ratio": self.sampling_ratio,
+            "min_size": self.min_size, "sampling_ratio": self.sampling_ratio, "box_area": self.box_area,
         }
 
     def replace(self, **changes) -> AttentionCrop:
@@ -199,7 +209,7 @@ class AttentionCrop(nn.Module):
         return (
             f"tau={self.tau}, reduce={self.reduce!r}, threshold={self.threshold!r}, "
             f"upsample={self.upsample}, crop_size={self.crop_size}, crop_from={self.crop_from!r}, "
-            f"min_size={self.min_size}, sampling_ratio={self.sampling_ratio}"
+            f"min_size={self.min_size}, sampling_ratio={self.sampling_ratio}, box_area={self.box_area}"
         )
 
 

@@ -74,9 +74,9 @@ def lesion_samples(data, profile, part: str) -> tuple[object, pd.DataFrame]:
     return dataset, lesions.assign(position=lesions["image"].map(position), target=lesions["label"].map(class_index))
 
 
-def _boxes(maps: torch.Tensor, tau: float, size: int, upsample: bool) -> torch.Tensor:
+def _boxes(maps: torch.Tensor, tau: float, size: int, upsample: bool, box_area: float | None = None) -> torch.Tensor:
     """The boxes AttentionCrop would cut from these maps (of any method) at `tau`."""
-    return AttentionCrop(tau=tau, upsample=upsample).boxes(maps, size)
+    return AttentionCrop(tau=tau, upsample=upsample, box_area=box_area).boxes(maps, size)
 
 
 def localisation_by_method(
@@ -101,7 +101,8 @@ def localisation_by_method(
         size = images.shape[-1]
         maps = method_heatmaps(model, images, rows["target"].tolist(), methods)
         for method, m in maps.items():
-            boxes[method].append(input_boxes_to_source(_boxes(m.float().cpu(), tau, size, upsample), frames, size))
+            found = _boxes(m.float().cpu(), tau, size, upsample, profile.model.attention.box_area)
+            boxes[method].append(input_boxes_to_source(found, frames, size))
         all_frames.append(frames)
     frames = torch.cat(all_frames).numpy()
     truth = lesions[["x0", "y0", "x1", "y1"]].to_numpy()
@@ -180,7 +181,8 @@ def method_examples(
     return {
         "images": images[:, 0].cpu().numpy(),
         "maps": {m: v.numpy() for m, v in maps.items()},
-        "boxes": None if tau is None else {m: _boxes(v, tau, size, upsample).numpy() for m, v in maps.items()},
+        "boxes": None if tau is None else {m: _boxes(v, tau, size, upsample, profile.model.attention.box_area).numpy()
+                                           for m, v in maps.items()},
         "truth": truth,
         "row_labels": [f"{row.image}\n{row.label}" for row in chosen],
     }

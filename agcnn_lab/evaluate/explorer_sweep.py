@@ -75,7 +75,8 @@ class ExplorerSweep:
         key = (round(float(tau), 4), reduce)
         if key not in self._summaries:
             maps = self.heatmap_set(reduce)
-            settings = {"upsample": e.upsample, "min_size": e.model.attention.min_size}
+            settings = {"upsample": e.upsample, "min_size": e.model.attention.min_size,
+                        "box_area": e.model.attention.box_area}
             films = pd.DataFrame({"image": e.names()})  # maps.indices are positions in it
             if e.truth["image"].isin(set(films["image"])).any():
                 row = tau_sweep(maps, e.truth, films, taus=(key[0],), **settings).iloc[0]

@@ -66,10 +66,13 @@ def window_share(boxes: np.ndarray, frames) -> np.ndarray:
     return (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]) / window
 
 
-def source_boxes(maps: HeatmapSet, tau: float, upsample: bool = False, min_size: float | None = None) -> np.ndarray:
+def source_boxes(
+    maps: HeatmapSet, tau: float, upsample: bool = False, min_size: float | None = None, box_area: float | None = None
+) -> np.ndarray:
     """(N, 4) attention boxes at `tau`, in normalised source coordinates: the boxes
     AttentionCrop cuts with these settings."""
-    boxes = AttentionCrop(tau=tau, upsample=upsample, min_size=min_size).boxes(maps.heatmaps, maps.input_size)
+    crop = AttentionCrop(tau=tau, upsample=upsample, min_size=min_size, box_area=box_area)
+    boxes = crop.boxes(maps.heatmaps, maps.input_size)
     return input_boxes_to_source(boxes, maps.frames, maps.input_size).numpy()
 
 
@@ -80,9 +83,11 @@ def tau_sweep(
     taus=TAUS,
     upsample: bool = False,
     min_size: float | None = None,
+    box_area: float | None = None,
 ) -> pd.DataFrame:
     """Per tau: mean box area (fraction of the input), pointing game and IoBB over the lesions,
-    and the pointing game over the lesions alone on their image (`hit_single`, of `single`)."""
+    and the pointing game over the lesions alone on their image (`hit_single`, of `single`).
+    With `box_area` (AttentionCrop's), tau draws the region and the box's area is fixed."""
     names = entries["image"].to_numpy()[maps.indices]
     lesions = truth[truth["image"].isin(set(names))]
     if lesions.empty:
@@ -93,7 +98,7 @@ def tau_sweep(
     alone = single_lesion(lesions["image"])
     records = []
     for tau in taus:
-        boxes = source_boxes(maps, tau, upsample, min_size)
+        boxes = source_boxes(maps, tau, upsample, min_size, box_area)
         area = window_share(boxes, maps.frames.numpy())
         scores = box_scores(boxes[rows], gt)
         records.append(

@@ -4,6 +4,7 @@ import pandas as pd
 
 from agcnn_lab.report import (
     FUSION_GAIN_GOAL,
+    box_kind,
     class_table,
     kept_epochs_line,
     result_checks,
@@ -87,6 +88,7 @@ def test_report_of_a_ci_run(ci_run, ci_data, ci_profile):
     # The configuration it describes is the run's: sizes, tau.
     side, crop_side = ci_profile.data.geometry.crop, ci_profile.model.attention.crop_size
     assert f"{side} px" in text and f"{crop_side} px" in text and f"tau = {ci_run.tau:g}" in text
+    assert "box: the region's bounding box." in text  # the ci profile's box is the paper's
     # The whole-film control has its section, with both branches' numbers from metrics.json and
     # one row per class and the mean in the paired-difference table.
     effect = _section(text, "the crop against the whole film")
@@ -136,3 +138,10 @@ def test_the_bottom_line_states_the_effect_and_its_verdict():
     assert "interval holds 0" in text[1] and text[2].startswith("fusion - global = +0.020")
     metrics["attention_effect"]["local"]["ci95"] = [0.01, 0.03]
     assert "earns its own gain" in attention_effect_summary(metrics).splitlines()[0]
+
+
+def test_the_box_kind_names_a_centred_box_and_its_area():
+    from agcnn_lab.config import AttentionConfig
+
+    assert box_kind(AttentionConfig()) == "box: the region's bounding box"
+    assert box_kind(AttentionConfig(box_area=0.45)).startswith("box: 45% of the input, centred on the region")

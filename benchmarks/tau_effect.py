@@ -17,7 +17,10 @@ before it is compared. Each twin reads its test split once, as `agcnn-lab demo` 
 
 `--box-area A` trains the twins with `model.attention.box_area` A instead of the region's bounding
 box (attention.centred_boxes: tau draws the region, the box of A of the window is centred on it),
-in `<base>-tau<tau>-box<A>`; the box columns are then the twins' own validation sweeps.
+in `<base>-tau<tau>-box<A>`; the box columns are then the twins' own validation sweeps, and each
+row also compares the centred box head to head with the paper's box at the same tau (the base
+itself, or its finished twin at that tau): centred crop minus the paper's crop, pooled over the
+seeds with the same paired interval.
 
 Printed, per tau: the box (mean share of the window on the validation split, from the base's
 tau sweep, and the single-lesion pointing game there), the validation mean AUCs of the crop's
@@ -119,6 +122,21 @@ def twin_table(base: Path, twin: Path) -> pd.DataFrame:
                       base_table[base_table["branch"].isin(CONTROL_BRANCHES)]], ignore_index=True)
 
 
+def head_to_head(bases: list[Path], twins: list[Path], tau: float, n_boot: int) -> dict | None:
+    """Per split, the centred box's crop branches minus the paper's box's at the same `tau` (the
+    bases' folders at that tau, each in its control's place), pooled over the seeds; None when a
+    base has no finished run of the paper's box at `tau`."""
+    papers = [twin_folder(base, tau) for base in bases]
+    if not all((paper / "predictions.csv").is_file() for paper in papers):
+        return None
+    tables = []
+    for paper, twin in zip(papers, twins, strict=True):
+        centred, theirs = pd.read_csv(twin / "predictions.csv"), pd.read_csv(paper / "predictions.csv")
+        theirs = theirs[theirs["branch"].isin(("local", "fusion"))].assign(branch=lambda t: t["branch"] + "_whole_film")
+        tables.append(pd.concat([centred[centred["branch"].isin(("local", "fusion"))], theirs], ignore_index=True))
+    return {split: seeds_attention_effect(tables, split, n_boot=n_boot) for split in ("val", "test")}
+
+
 def sweep_table(bases: list[Path], taus: list[float], train: bool = True, n_boot: int = 1000, data=None,
                 box_area: float | None = None) -> pd.DataFrame:
     """One row per tau: the box, the validation AUCs and the pooled effect on each split. With
@@ -151,6 +169,12 @@ def sweep_table(bases: list[Path], taus: list[float], train: bool = True, n_boot
                 row[f"{split} {branch} effect"] = effect[branch]["mean"]
                 row[f"{split} {branch} lo"], row[f"{split} {branch} hi"] = effect[branch]["ci95"]
                 row[f"{split} {branch} each"] = " / ".join(f"{d:+.3f}" for d in effect["runs"][branch])
+        versus = head_to_head(bases, twins, tau, n_boot) if box_area is not None else None
+        for split in ("val", "test"):
+            for branch in ("local", "fusion"):
+                effect = versus[split][branch] if versus else {"mean": np.nan, "ci95": (np.nan, np.nan)}
+                row[f"{split} {branch} vs paper"] = effect["mean"]
+                row[f"{split} {branch} vs paper lo"], row[f"{split} {branch} vs paper hi"] = effect["ci95"]
         rows.append(row)
     if not rows:
         raise SystemExit(f"no tau of {taus} has finished twins for every base (--no-train trains none)")
@@ -167,6 +191,12 @@ def printable(table: pd.DataFrame) -> pd.DataFrame:
             out[f"{split} effect, {branch}"] = [
                 f"{r[f'{split} {branch} effect']:+.4f} [{r[f'{split} {branch} lo']:+.4f}, {r[f'{split} {branch} hi']:+.4f}] "
                 f"({r[f'{split} {branch} each']})" for _, r in table.iterrows()]
+    if "val local vs paper" in table and table["val local vs paper"].notna().any():
+        for split in ("val", "test"):
+            for branch in ("local", "fusion"):
+                out[f"{split}, {branch}: centred - paper's box"] = [
+                    f"{r[f'{split} {branch} vs paper']:+.4f} [{r[f'{split} {branch} vs paper lo']:+.4f}, "
+                    f"{r[f'{split} {branch} vs paper hi']:+.4f}]" for _, r in table.iterrows()]
     return out.round(3).set_index("tau")
 
 

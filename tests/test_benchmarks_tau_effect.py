@@ -120,5 +120,12 @@ def test_a_box_area_twin_cuts_a_fixed_area_box_and_reads_its_own_sweep(twin, ci_
     assert row["box (val)"] == pytest.approx(0.5)
     assert row["hit_single (val)"] == pytest.approx(sweep_csv.loc[np.isclose(sweep_csv["tau"], tau), "hit_single"].item())
     metrics = json.loads((out / "metrics.json").read_text())
-    assert row["test local effect"] == pytest.approx(
-        metrics["local"]["mean_auc"] - json.loads((base / "metrics.json").read_text())["local_whole_film"]["mean_auc"])
+    base_metrics = json.loads((base / "metrics.json").read_text())
+    assert row["test local effect"] == pytest.approx(metrics["local"]["mean_auc"] - base_metrics["local_whole_film"]["mean_auc"])
+    # Head to head with the paper's box at the same tau: the base's own crop.
+    assert row["test fusion vs paper"] == pytest.approx(metrics["fusion"]["mean_auc"] - base_metrics["fusion"]["mean_auc"])
+    assert row["val local vs paper lo"] <= row["val local vs paper"] <= row["val local vs paper hi"]
+    assert "test, fusion: centred - paper's box" in tau_effect.printable(sweep).columns
+    plain = tau_effect.sweep_table([base], [tau], train=False, n_boot=50)  # the paper's box: no head to head
+    assert plain["val local vs paper"].isna().all()
+    assert "val, local: centred - paper's box" not in tau_effect.printable(plain).columns

@@ -124,17 +124,19 @@ def twin_table(base: Path, twin: Path) -> pd.DataFrame:
 
 def head_to_head(bases: list[Path], twins: list[Path], tau: float, n_boot: int) -> dict | None:
     """Per split, the centred box's crop branches minus the paper's box's at the same `tau` (the
-    bases' folders at that tau, each in its control's place), pooled over the seeds; None when a
-    base has no finished run of the paper's box at `tau`."""
+    bases' folders at that tau, their branches renamed `<branch>_paper_box`), pooled over the
+    seeds; None when a base has no finished run of the paper's box at `tau`."""
     papers = [twin_folder(base, tau) for base in bases]
     if not all((paper / "predictions.csv").is_file() for paper in papers):
         return None
+    crops = ("local", "fusion")
     tables = []
     for paper, twin in zip(papers, twins, strict=True):
         centred, theirs = pd.read_csv(twin / "predictions.csv"), pd.read_csv(paper / "predictions.csv")
-        theirs = theirs[theirs["branch"].isin(("local", "fusion"))].assign(branch=lambda t: t["branch"] + "_whole_film")
-        tables.append(pd.concat([centred[centred["branch"].isin(("local", "fusion"))], theirs], ignore_index=True))
-    return {split: seeds_attention_effect(tables, split, n_boot=n_boot) for split in ("val", "test")}
+        theirs = theirs[theirs["branch"].isin(crops)].assign(branch=lambda t: t["branch"] + "_paper_box")
+        tables.append(pd.concat([centred[centred["branch"].isin(crops)], theirs], ignore_index=True))
+    controls = {branch: f"{branch}_paper_box" for branch in crops}
+    return {split: seeds_attention_effect(tables, split, n_boot=n_boot, controls=controls) for split in ("val", "test")}
 
 
 def sweep_table(bases: list[Path], taus: list[float], train: bool = True, n_boot: int = 1000, data=None,

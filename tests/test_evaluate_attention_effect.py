@@ -91,6 +91,19 @@ def test_seeds_effect_pools_runs_in_any_film_order_and_finds_a_planted_gain():
     assert low < 0 < high
 
 
+def test_seeds_effect_compares_the_pairs_it_is_given():
+    images = np.array([f"{i:05d}.png" for i in range(300)])
+    y, probs = _branches()
+    other = {"local_other": probs["local_whole_film"], "fusion_other": probs["fusion_whole_film"]}
+    table = _table(y, {"local": probs["local"], "fusion": probs["fusion"], **other}, images)
+    controls = {"local": "local_other", "fusion": "fusion_other"}
+    named = seeds_attention_effect([table], n_boot=50, controls=controls)
+    default = seeds_attention_effect([_table(y, probs, images)], n_boot=50)
+    assert named["local"] == default["local"] and named["fusion"] == default["fusion"]
+    with pytest.raises(ValueError, match="no predictions of branch .*local_whole_film"):
+        seeds_attention_effect([table], n_boot=10)  # the default pairs need the whole-film control
+
+
 def test_seeds_effect_refuses_runs_on_other_films_or_labels():
     images = np.array([f"{i:05d}.png" for i in range(50)])
     y, probs = _branches(n=50)

@@ -43,14 +43,17 @@ def attention_effect(labels, probs: dict[str, np.ndarray], n_boot: int = 1000, s
     }
 
 
-def seeds_attention_effect(tables: Sequence[pd.DataFrame], split: str = "test", n_boot: int = 1000, seed: int = 0) -> dict:
+def seeds_attention_effect(tables: Sequence[pd.DataFrame], split: str = "test", n_boot: int = 1000, seed: int = 0,
+                           controls: dict[str, str] | None = None) -> dict:
     """attention_effect averaged over runs that differ in their training seed alone: each of
     `tables` is one run's predictions.csv, all on the same films of `split`. Returns
     {"local": ..., "fusion": ...} as auc.seeds_paired_difference does (its interval: the films'
     sampling, not the seeds'), and "runs": each run's own effect, {"local": [d, ...], ...}.
-    Refused, naming the run (by its position), when the runs hold other films or other labels."""
+    `controls`: {branch: the branch it is compared with}; by default each crop branch and its
+    whole-film control. Refused, naming the run (by its position), when the runs hold other films
+    or other labels."""
     out, each = {}, {}
-    for branch, control in CONTROLS.items():
+    for branch, control in (CONTROLS if controls is None else controls).items():
         labels, scores_a, scores_b, _ = runs_paired_scores(tables, split, branch, control)
         out[branch] = seeds_paired_difference(labels, list(scores_a), list(scores_b), n_boot=n_boot, seed=seed)
         each[branch] = out[branch]["each"]

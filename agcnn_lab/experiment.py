@@ -17,8 +17,8 @@ attention's own effect.
 A run folder holds everything a result rests on, and its configuration first: `config.json`
 (written before the first epoch; a folder holding another configuration is refused, naming the
 fields that differ), the stages' checkpoints and logs, `run.json` (tau, device, times),
-`tau_sweep.csv`, `predictions.csv` (test and val, every branch), `metrics.json` (test split)
-and `localisation.csv`.
+`tau_sweep.csv`, `predictions.csv` (test and val, every branch), `attention_boxes.csv` (where
+each test and val film's crop was cut), `metrics.json` (test split) and `localisation.csv`.
 """
 
 from __future__ import annotations
@@ -40,7 +40,12 @@ from .evaluate.attention_effect import attention_effect
 from .evaluate.auc import mean_auc
 from .evaluate.fixed_box import pointing_against_fixed_box
 from .evaluate.localisation import localisation_table
-from .evaluate.predict import attention_frame, branch_metrics, predictions_frame
+from .evaluate.predict import (
+    ATTENTION_BOX_COLUMNS,
+    attention_frame,
+    branch_metrics,
+    predictions_frame,
+)
 from .evaluate.tau_sweep import choose_tau, global_heatmaps, tau_sweep
 from .models import AGCNN
 from .run_folder import (
@@ -227,8 +232,8 @@ def load_run(out: str | Path, device: torch.device | None = None) -> TrainedRun:
 
 
 def evaluate_run(run: TrainedRun, data: DataBundle, device: torch.device | None = None, progress: bool = True) -> Experiment:
-    """Test (and val) predictions of every branch; writes predictions.csv, metrics.json and
-    localisation.csv (when the data has boxes)."""
+    """Test (and val) predictions of every branch; writes predictions.csv, attention_boxes.csv,
+    metrics.json and localisation.csv (when the data has boxes)."""
     device = device or pick_device()
     profile = run.profile
     began = time.perf_counter()
@@ -240,6 +245,11 @@ def evaluate_run(run: TrainedRun, data: DataBundle, device: torch.device | None 
         metrics["attention_effect"] = attention_effect(test.labels, test.probs, seed=seed)
     frames = [predictions_frame(test, data.entries("test"), "test"), predictions_frame(val, data.entries("val"), "val")]
     pd.concat(frames, ignore_index=True).to_csv(run.out / "predictions.csv", index=False, float_format="%.9g")
+    # Where each film's crop was cut (the local branch's and the fusion's input): what the
+    # pointing game scores, and what evaluate.lesion_in_box splits the attention effect by.
+    boxes = [attention_frame(result, data.entries(part)).assign(split=part) for part, result in (("test", test), ("val", val))]
+    pd.concat(boxes, ignore_index=True)[ATTENTION_BOX_COLUMNS].to_csv(
+        run.out / "attention_boxes.csv", index=False, float_format="%.6g")
     localisation = None
     if data.boxes is not None:
         attention = attention_frame(test, data.entries("test"))

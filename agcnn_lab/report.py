@@ -236,8 +236,8 @@ def write_report(experiment, data, seconds_total: float | None = None) -> Path:
     lines += [
         "## Files",
         "",
-        "`predictions.csv` (every test and val image, every branch), `metrics.json` (test AUCs with 95% bootstrap "
-        "intervals), `localisation.csv`, `tau_sweep.csv`, `config.json` (the whole configuration), `run.json`, and one folder per stage with "
+        "`predictions.csv` (every test and val image, every branch), `attention_boxes.csv` (where each test and val "
+        "film's crop was cut), `metrics.json` (test AUCs with 95% bootstrap intervals), `localisation.csv`, `tau_sweep.csv`, `config.json` (the whole configuration), `run.json`, and one folder per stage with "
         "`best.pt`, `last.pt` and `log.csv`.",
         "",
     ]

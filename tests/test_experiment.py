@@ -18,7 +18,8 @@ BRANCHES = ("global", "local", "fusion", "local_whole_film", "fusion_whole_film"
 
 def test_run_writes_every_file(ci_run):
     out = ci_run.out
-    for name in ("predictions.csv", "metrics.json", "run.json", "localisation.csv", "tau_sweep.csv"):
+    for name in ("predictions.csv", "attention_boxes.csv", "metrics.json", "run.json", "localisation.csv",
+                 "tau_sweep.csv"):
         assert (out / name).is_file(), name
     for stage in ("global", "local", "fusion"):
         for name in ("best.pt", "last.pt", "log.csv", "log.json"):
@@ -44,6 +45,23 @@ def test_predictions_csv_lets_anyone_recompute_the_metrics(ci_run, ci_data):
         assert set(metrics[branch]) == {"mean_auc", "auc", "ci95"}
         low, high = metrics[branch]["ci95"]["mean_auc"]
         assert low <= high
+
+
+def test_attention_boxes_csv_holds_the_crop_of_every_scored_film(ci_run, ci_data):
+    boxes = pd.read_csv(ci_run.out / "attention_boxes.csv")
+    predictions = pd.read_csv(ci_run.out / "predictions.csv")
+    assert list(boxes.columns) == ["image", "split", "x0", "y0", "x1", "y1"]
+    scored = predictions[predictions["branch"] == "local"][["image", "split"]]
+    assert sorted(map(tuple, boxes[["image", "split"]].to_numpy())) == sorted(map(tuple, scored.to_numpy()))
+    corners = boxes[["x0", "y0", "x1", "y1"]].to_numpy()
+    assert np.isfinite(corners).all() and (corners[:, 2] > corners[:, 0]).all() and (corners[:, 3] > corners[:, 1]).all()
+    # The boxes localisation.csv scores: its pointing game, recomputed from the file.
+    from agcnn_lab.evaluate.localisation import localisation_table
+    truth = ci_data.boxes
+    test = boxes[boxes["split"] == "test"].drop(columns="split")
+    again = localisation_table(test, truth[truth["image"].isin(set(test["image"]))])
+    written = pd.read_csv(ci_run.out / "localisation.csv", index_col=0)
+    assert again["hit"].to_numpy() == pytest.approx(written["hit"].to_numpy(), abs=1e-3)
 
 
 def test_tau_was_chosen_on_validation_and_recorded(ci_run, ci_profile):

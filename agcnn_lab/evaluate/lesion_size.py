@@ -21,16 +21,9 @@ the crop and once for its whole-film control. The bin's effect is the mean over 
 weighted by the bin's positives per class, of AUC(branch) - AUC(control); classes with fewer
 than 3 positives in the bin are skipped (an AUC over one or two positives is mostly noise).
 
-Its 95% interval comes from a paired bootstrap over films, as in agcnn_lab.evaluate.auc.paired_bootstrap_difference:
-each replicate resamples the films once and scores both sides on that resample, so a film's
-difficulty moves both AUCs together and cancels in the difference.
-
-One run's bins move with its training seed about as much as the effect itself (BENCHMARKS.md), so
-several runs that differ in their seed alone can be pooled: pass their tables as a list. Each
-side's AUC in a cell is then the mean over the runs, and each bootstrap replicate scores every run
-on the same resample of the films: the interval is the films' sampling error for these trained
-models (as evaluate.seeds_attention_effect's), not the seeds' spread.
-
+Its 95% interval is a paired bootstrap over films, and several runs that differ in their training
+seed alone can be pooled (pass their tables as a list): evaluate.strata, the engine this module
+shares with the effect by the film's number of findings (evaluate.finding_count), says how.
 """
 
 from __future__ import annotations
@@ -41,13 +34,11 @@ import numpy as np
 import pandas as pd
 
 from ..data.classes import CLASSES, LABEL_ALIASES
-from .attention_effect import runs_paired_scores
-from .auc import bootstrap_rows, percentile_interval
+from .strata import MIN_POSITIVES, check_bootstrap, effect_by_stratum, pooled_scores, weighted_auc
 
 __all__ = ["COLUMNS", "DEFAULT_EDGES", "MIN_POSITIVES", "effect_by_lesion_size", "lesion_side", "weighted_auc"]
 
 DEFAULT_EDGES = (0, 0.03, 0.06, 0.12, 1.0)
-MIN_POSITIVES = 3  # a class needs this many positives in a bin to enter the bin's effect
 BOX_COLUMNS = ("image", "label", "x0", "y0", "x1", "y1")
 
 COLUMNS = [
@@ -94,15 +85,9 @@ def effect_by_lesion_size(
     class counts in the bin of the larger. NaN where a bin has no class with enough positives.
     """
     edges = _check_edges(edges)
-    if n_boot < 1:
-        raise ValueError(f"n_boot must be at least 1, got {n_boot}")
-    if not 0 < level < 1:
-        raise ValueError(f"level must lie in (0, 1), got {level}")
-    labels, score_branch, score_control, images = _pooled_scores(predictions, split, branch, control)
-    sizes = _lesion_sizes(
-        boxes, images, split
-    )  # (N, C): largest lesion side per film and class; NaN: none
-    localised = [k for k in range(len(CLASSES)) if np.isfinite(sizes[:, k]).any()]
+    check_bootstrap(n_boot, level)
+    labels, score_branch, score_control, images = pooled_scores(predictions, split, branch, control)
+    sizes = _lesion_sizes(boxes, images, split)  # (N, C): largest lesion side per film and class; NaN: none
 
     # Which bin each film's largest lesion of each class falls in (-1: no lesion of that class).
     # The largest lesion decides: it is the class's plainest evidence on that film, at any
@@ -115,126 +100,11 @@ def effect_by_lesion_size(
     found[(sizes[finite] < edges[0]) | (sizes[finite] > edges[-1])] = -1
     bin_of[finite] = found
 
-    # The (bin, class) cells that enter an effect, fixed on the full sample; the bootstrap
-    # recomputes their AUCs and weights on each resample but not the choice of classes.
-    cells = []  # (bin, class index, positives mask, kept mask)
-    for b in range(len(edges) - 1):
-        for k in localised:
-            positive = (labels[:, k] == 1) & (bin_of[:, k] == b)
-            if positive.sum() >= MIN_POSITIVES:
-                # Negatives: every film without the class, lesions of other classes included;
-                # positives of the class in other bins (or without a box) are left out.
-                cells.append((b, k, positive, positive | (labels[:, k] == 0)))
-
-    # Per cell a (3, replicates) array: AUC(branch), AUC(control), positives; the point
-    # estimate is the same computation with every film counted once.
-    point = {
-        (b, k): _cell(
-            score_branch[..., k], score_control[..., k], positive, kept, np.ones((1, len(labels)))
-        )[:, 0]
-        for b, k, positive, kept in cells
-    }
-    boot = {key: [] for key in point}
-    # 100 replicates per chunk keep the (chunk, N) weight matrix small on NIH's 25k test films.
-    for rows in bootstrap_rows(len(labels), n_boot, seed, chunk=100):
-        size = len(rows)
-        # A resample as integer weights (how often each film was drawn): the films' order by
-        # score never changes, so each AUC is a weighted rank sum over one fixed sorting.
-        offsets = (np.arange(size) * len(labels))[:, None]
-        weights = np.bincount((rows + offsets).ravel(), minlength=size * len(labels)).reshape(
-            size, -1
-        )
-        for b, k, positive, kept in cells:
-            boot[(b, k)].append(
-                _cell(score_branch[..., k], score_control[..., k], positive, kept, weights)
-            )
-
-    rows_out = []
-    tail = (1 - level) / 2 * 100
-    for b in range(len(edges) - 1):
-        keys = [(bb, k) for bb, k, _, _ in cells if bb == b]
-        lo, hi = float(edges[b]), float(edges[b + 1])
-        row = {
-            "bin": _bin_label(lo, hi),
-            "size_lo": lo,
-            "size_hi": hi,
-            "positives": 0,
-            "classes": "",
-        }
-        row.update(effect=np.nan, ci_lo=np.nan, ci_hi=np.nan, auc_branch=np.nan, auc_control=np.nan)
-        if keys:
-            auc_a, auc_b, n_pos = np.stack([point[key] for key in keys], axis=-1)  # each (classes,)
-            row["positives"] = int(n_pos.sum())
-            row["classes"] = ", ".join(CLASSES[k] for _, k in keys)
-            row["auc_branch"] = float(_weighted_mean(auc_a, n_pos))
-            row["auc_control"] = float(_weighted_mean(auc_b, n_pos))
-            row["effect"] = row["auc_branch"] - row["auc_control"]
-            # (3, n_boot, classes); each replicate weights its classes by its own positives.
-            rep_a, rep_b, rep_pos = np.stack(
-                [np.concatenate(boot[key], axis=1) for key in keys], axis=-1
-            )
-            row["ci_lo"], row["ci_hi"] = percentile_interval(
-                _weighted_mean(rep_a - rep_b, rep_pos, axis=1), tail
-            )
-        rows_out.append(row)
-    return pd.DataFrame(rows_out, columns=COLUMNS)
-
-
-def weighted_auc(
-    score: np.ndarray, positive: np.ndarray, negative: np.ndarray, weights: np.ndarray
-) -> np.ndarray:
-    """AUC of `score` for the films in `positive` against those in `negative`, each film
-    counted `weights` times (weights: (B, N), one row per bootstrap replicate); ties count one
-    half. Returns (B,), NaN where a replicate lacks positives or negatives. With unit weights
-    this is scikit-learn's roc_auc_score on the positive and negative films."""
-    score = np.asarray(score, dtype=np.float64)
-    positive, negative = np.asarray(positive, dtype=bool), np.asarray(negative, dtype=bool)
-    weights = np.atleast_2d(np.asarray(weights, dtype=np.float64))
-    keep = positive | negative
-    order = np.argsort(score[keep], kind="stable")
-    s = score[keep][order]
-    is_pos = positive[keep][order]
-    w = weights[:, keep][:, order]
-    if len(s) == 0:
-        return np.full(len(weights), np.nan)
-    starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])  # runs of tied scores
-    pos_w = np.add.reduceat(w * is_pos, starts, axis=1)  # (B, groups)
-    neg_w = np.add.reduceat(w * ~is_pos, starts, axis=1)
-    below = np.cumsum(neg_w, axis=1) - neg_w  # weighted negatives strictly below each group
-    wins = (pos_w * (below + 0.5 * neg_w)).sum(axis=1)
-    pairs = pos_w.sum(axis=1) * neg_w.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(pairs > 0, wins / pairs, np.nan)
-
-
-def _cell(score_a, score_b, positive, kept, weights) -> np.ndarray:
-    """(3, B): AUC of each side on one (bin, class) cell, the mean over the runs (the scores'
-    first axis, one row per run), and its weighted positives."""
-    negative = kept & ~positive
-    n_pos = (weights * positive).sum(axis=1)
-    auc_a = np.mean([weighted_auc(run, positive, negative, weights) for run in score_a], axis=0)
-    auc_b = np.mean([weighted_auc(run, positive, negative, weights) for run in score_b], axis=0)
-    return np.stack([auc_a, auc_b, n_pos])
-
-
-def _pooled_scores(predictions, split: str, branch: str, control: str):
-    """Labels (N, C), both sides' scores (R, N, C) for R runs (one table or several), the images (N,)."""
-    tables = [predictions] if isinstance(predictions, pd.DataFrame) else list(predictions)
-    if not tables:
-        raise ValueError("no predictions given: pass predictions.csv's table, or one table per run")
-    return runs_paired_scores(tables, split, branch, control)
-
-
-def _weighted_mean(values, weights, axis=None):
-    values, weights = np.asarray(values, dtype=np.float64), np.asarray(weights, dtype=np.float64)
-    weights = np.where(
-        np.isfinite(values), weights, 0.0
-    )  # a class undefined on a resample drops out
-    total = weights.sum(axis=axis)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(
-            total > 0, (np.nan_to_num(values) * weights).sum(axis=axis) / total, np.nan
-        )[()]
+    names = [_bin_label(lo, hi) for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
+    table = effect_by_stratum(labels, score_branch, score_control, bin_of, names, n_boot=n_boot, seed=seed, level=level)
+    table.insert(1, "size_lo", edges[:-1].astype(float))
+    table.insert(2, "size_hi", edges[1:].astype(float))
+    return table[COLUMNS]
 
 
 def _bin_label(lo: float, hi: float) -> str:

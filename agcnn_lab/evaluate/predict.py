@@ -14,7 +14,7 @@ from ..data.dataset import label_columns
 from ..train.predict import Predictions
 from .auc import bootstrap_ci, mean_auc, per_class_auc
 
-__all__ = ["Predictions", "attention_frame", "branch_metrics", "predictions_frame"]
+__all__ = ["ATTENTION_BOX_COLUMNS", "Predictions", "attention_frame", "branch_metrics", "predictions_frame"]
 
 
 def branch_metrics(result: Predictions, n_boot: int = 1000, seed: int = 0) -> dict:
@@ -39,6 +39,9 @@ def predictions_frame(result: Predictions, entries: pd.DataFrame, split: str) ->
         columns.update({c: probs[:, k] for k, c in enumerate(label_columns(probs.shape[1] > len(CLASSES)))})
         frames.append(pd.DataFrame({**columns, **truth}))
     return pd.concat(frames, ignore_index=True)
+
+
+ATTENTION_BOX_COLUMNS = ["image", "split", "x0", "y0", "x1", "y1"]  # a run's attention_boxes.csv
 
 
 def attention_frame(result: Predictions, entries: pd.DataFrame) -> pd.DataFrame:

@@ -3,6 +3,7 @@
     table = effect_by_lesion_size(predictions, boxes, branch="local", control="local_whole_film")
     fig = plot_effect_by_lesion_size(table, title="local branch")   # agcnn_lab.evaluate.lesion_size
     fig = plot_when_zoom_pays({"local": table, "fusion": fusion_table})   # side by side, one y range
+    plot_when_zoom_pays(by_count, xlabel=FINDINGS_AXIS)   # any evaluate.strata table: finding_count's, lesion_in_box's
 
 The figure: one point per bin with its 95% paired-bootstrap interval. A bin is coloured (and its
 column shaded) by what the interval says, not by the point: green where the whole interval lies
@@ -20,7 +21,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-__all__ = ["plot_effect_by_lesion_size", "plot_when_zoom_pays", "verdict_colour", "verdict_handles"]
+__all__ = ["SIZE_AXIS", "plot_effect_by_lesion_size", "plot_when_zoom_pays", "verdict_colour", "verdict_handles"]
 
 
 CROP_WINS = "#2ca02c"
@@ -28,21 +29,26 @@ FILM_WINS = "#d62728"
 UNDECIDED = "#7f7f7f"
 
 
+SIZE_AXIS = "lesion side, % of the film"
+
+
 def plot_effect_by_lesion_size(
-    table: pd.DataFrame, title: str | None = None, ax: Axes | None = None, legend: bool = True
+    table: pd.DataFrame, title: str | None = None, ax: Axes | None = None, legend: bool = True,
+    xlabel: str = SIZE_AXIS,
 ) -> Figure:
     """Effect per bin with its interval as error bars (one errorbar per bin, in bin order).
 
     `table` has effect_by_lesion_size's columns (bin, positives, effect, ci_lo, ci_hi). With
     `ax`, draws there (a panel of a larger figure) and returns that axes' figure. legend: the
     colours' key below the axes (a figure of several panels draws one key for all instead).
+    xlabel: what the bins are (any table of evaluate.strata's columns draws the same way).
     """
     missing = [
         c for c in ("bin", "positives", "effect", "ci_lo", "ci_hi") if c not in table.columns
     ]
     if missing:
         raise ValueError(
-            f"the table lacks the column(s) {', '.join(missing)}; pass effect_by_lesion_size's table"
+            f"the table lacks the column(s) {', '.join(missing)}; pass effect_by_lesion_size's table (or another of evaluate.strata's)"
         )
     if table.empty:
         raise ValueError("the table has no bins")
@@ -101,7 +107,7 @@ def plot_effect_by_lesion_size(
     ax.set_xticks(x, table["bin"].astype(str).tolist(), fontsize=11)
     ax.set_xlim(-0.6, len(table) - 0.4)
     ax.tick_params(axis="y", labelsize=10)
-    ax.set_xlabel("lesion side, % of the film", fontsize=12)
+    ax.set_xlabel(xlabel, fontsize=12)
     ax.set_ylabel("AUC(crop) - AUC(whole film)", fontsize=12)
     ax.grid(axis="y", alpha=0.3)
     if legend:
@@ -132,10 +138,12 @@ def verdict_colour(low: float, high: float) -> str:
     return UNDECIDED
 
 
-def plot_when_zoom_pays(tables: dict[str, pd.DataFrame], split: str = "test", runs: int = 1) -> Figure:
-    """One panel per branch ({"local": table, "fusion": table} of effect_by_lesion_size), each
-    its crop against its whole-film twin, on one y range so the panels compare at a glance.
-    runs: how many training runs the tables pool (named in the titles when more than one)."""
+def plot_when_zoom_pays(tables: dict[str, pd.DataFrame], split: str = "test", runs: int = 1,
+                        xlabel: str = SIZE_AXIS) -> Figure:
+    """One panel per branch ({"local": table, "fusion": table} of effect_by_lesion_size, or of
+    another evaluate.strata function with its `xlabel`), each its crop against its whole-film
+    twin, on one y range so the panels compare at a glance. runs: how many training runs the
+    tables pool (named in the titles when more than one)."""
     if not tables:
         raise ValueError("no table to draw: train a run with the whole-film control")
     if runs < 1:
@@ -143,7 +151,8 @@ def plot_when_zoom_pays(tables: dict[str, pd.DataFrame], split: str = "test", ru
     scope = split if runs == 1 else f"{split}, {runs} runs pooled"
     fig, axes = plt.subplots(1, len(tables), figsize=(6.4 * len(tables), 4.4), layout="constrained", squeeze=False)
     for ax, (branch, table) in zip(axes[0], tables.items(), strict=True):
-        plot_effect_by_lesion_size(table, title=f"{branch}: crop vs whole film ({scope})", ax=ax, legend=False)
+        plot_effect_by_lesion_size(table, title=f"{branch}: crop vs whole film ({scope})", ax=ax, legend=False,
+                                   xlabel=xlabel)
     low = min(ax.get_ylim()[0] for ax in axes[0])  # each panel sized its own range to fit
     high = max(ax.get_ylim()[1] for ax in axes[0])
     for ax in axes[0]:

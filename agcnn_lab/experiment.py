@@ -39,6 +39,7 @@ from .device import describe_device, pick_device
 from .evaluate.attention_effect import attention_effect
 from .evaluate.auc import mean_auc
 from .evaluate.fixed_box import pointing_against_fixed_box
+from .evaluate.lesion_in_box import box_effect_summary
 from .evaluate.localisation import localisation_table
 from .evaluate.predict import (
     ATTENTION_BOX_COLUMNS,
@@ -74,8 +75,7 @@ def build_model(config: Profile | ModelConfig, tau: float | None = None) -> AGCN
     """The model a configuration describes (its `model` part), with its AttentionCrop."""
     model = config.model if isinstance(config, Profile) else config
     a = model.attention
-    attention = AttentionCrop(tau=a.tau if tau is None else tau, reduce=a.reduce, upsample=a.upsample,
-                              crop_size=a.crop_size, crop_from=a.crop_from.value, box_area=a.box_area)
+    attention = AttentionCrop.from_config(a, **({} if tau is None else {"tau": tau}))
     return AGCNN(model.backbone, attention, num_classes=14, with_no_finding=model.with_no_finding,
                  pretrained=model.pretrained, **model.backbone_options)
 
@@ -260,6 +260,9 @@ def evaluate_run(run: TrainedRun, data: DataBundle, device: torch.device | None 
             train_truth = data.boxes[data.boxes["image"].isin(set(data.entries("train")["image"]))]
             if len(train_truth):
                 metrics["pointing"] = pointing_against_fixed_box(attention, truth, train_truth)
+            if run.control is not None:  # the effect on the lesions the box holds, and on those it cut away
+                metrics["attention_effect_by_box"] = box_effect_summary(
+                    frames[0], truth, attention.assign(split="test"), seed=seed)
     write_text_atomic(run.out / "metrics.json", json.dumps(metrics, indent=1))
     seconds = {**run.seconds, "evaluate": time.perf_counter() - began}
     return Experiment(

@@ -373,4 +373,28 @@ def _attention_effect_section(metrics: dict, profile) -> list[str]:
         "",
         markdown_table(effect_table(metrics["attention_effect"])),
         "",
+        *_box_effect_lines(metrics.get("attention_effect_by_box")),
+    ]
+
+
+def _box_effect_lines(by_box: dict | None) -> list[str]:
+    """What the crop did with the lesions its box held and with those it cut away
+    (metrics["attention_effect_by_box"], evaluate.lesion_in_box); nothing without boxes."""
+    if not by_box:
+        return []
+    rows = []
+    for where in next(iter(by_box.values())):
+        row = {"the positive's lesion": where, "positives": by_box["local"][where]["positives"]}
+        for branch, bins in by_box.items():
+            cell = bins[where]
+            row[branch] = "too few positives" if cell["effect"] is None else (
+                f"{cell['effect']:+.3f} [{cell['ci95'][0]:+.3f}, {cell['ci95'][1]:+.3f}]")
+        rows.append(row)
+    return [
+        "Where the box cut: the same d on the positives whose lesion has its centre in the film's box, and on those "
+        "whose lesion it cut away (the pointing game's rule; diseases without lesion boxes are in neither; "
+        "`benchmarks/when_zoom_pays.py --by box` draws it).",
+        "",
+        markdown_table(pd.DataFrame(rows).set_index("the positive's lesion")),
+        "",
     ]

@@ -248,6 +248,22 @@ def test_replace_keeps_every_other_setting_and_checks_the_new_ones():
         attention.replace(size=3)
 
 
+def test_from_config_builds_the_crop_the_configuration_describes():
+    from agcnn_lab.profiles import get_profile
+
+    config = get_profile("ci").with_changes(**{
+        "model.attention.tau": 0.4, "model.attention.reduce": "l2", "model.attention.upsample": True,
+        "model.attention.crop_size": 48, "model.attention.crop_from": "input", "model.attention.box_area": 0.5,
+    }).model.attention
+    built = AttentionCrop.from_config(config)
+    assert built.settings() == {**AttentionCrop().settings(), "tau": 0.4, "reduce": "l2", "upsample": True,
+                                "crop_size": 48, "crop_from": "input", "box_area": 0.5}
+    assert AttentionCrop.from_config(config, tau=0.8, upsample=False).settings() == {
+        **built.settings(), "tau": 0.8, "upsample": False}
+    with pytest.raises(TypeError, match="unknown setting"):
+        AttentionCrop.from_config(config, size=3)
+
+
 @pytest.mark.parametrize("upsample", [False, True])
 def test_box_area_cuts_a_box_of_that_area_centred_on_the_region(upsample):
     heatmaps, images, sources, frames = _planted()

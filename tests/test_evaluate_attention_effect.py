@@ -100,7 +100,7 @@ def test_seeds_effect_compares_the_pairs_it_is_given():
     named = seeds_attention_effect([table], n_boot=50, controls=controls)
     default = seeds_attention_effect([_table(y, probs, images)], n_boot=50)
     assert named["local"] == default["local"] and named["fusion"] == default["fusion"]
-    with pytest.raises(ValueError, match="no predictions of branch .*local_whole_film"):
+    with pytest.raises(ValueError, match=r"no predictions of branch 'local_whole_film' on split 'test'; the table has"):
         seeds_attention_effect([table], n_boot=10)  # the default pairs need the whole-film control
 
 

@@ -84,3 +84,20 @@ def test_missing_or_foreign_attention_boxes_are_refused():
         effect_by_lesion_in_box(predictions, lesions, blank, n_boot=5)
     with pytest.raises(ValueError, match="lack the column\\(s\\) split"):
         effect_by_lesion_in_box(predictions, lesions, attention.drop(columns="split"), n_boot=5)
+
+
+def test_box_effect_summary_is_metrics_json_ready():
+    import json
+
+    from agcnn_lab.evaluate.lesion_in_box import box_effect_summary
+
+    predictions, lesions, attention, images, labels = planted()
+    # the fusion pair scored as the local pair, so both branches have their control
+    both = pd.concat([predictions, predictions.assign(branch=predictions["branch"].str.replace("local", "fusion"))])
+    summary = box_effect_summary(both, lesions, attention, n_boot=50)
+    assert list(summary) == ["local", "fusion"] and summary["local"] == summary["fusion"]
+    held, cut = summary["local"]["in the box"], summary["local"]["cut away"]
+    assert held["positives"] == 80 and held["ci95"][0] > 0 and cut["ci95"][1] < 0
+    json.dumps(summary, allow_nan=False)  # plain floats and ints, no NaN
+    nothing_cut = box_effect_summary(both, lesions, _attention(images, box=(0, 0, 1, 1)), n_boot=5)
+    assert nothing_cut["local"]["cut away"] == {"positives": 0, "effect": None, "ci95": None}

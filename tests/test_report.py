@@ -96,6 +96,13 @@ def test_report_of_a_ci_run(ci_run, ci_data, ci_profile):
         assert f"| {branch} |" in effect and f"{metrics[branch]['mean_auc']:.3f}" in effect
     rows = [line for line in effect.splitlines() if line.startswith("| ") and "---" not in line]
     assert any(line.startswith("| mean |") for line in rows)
+    # Where the box cut: one row per bin of metrics.json's attention_effect_by_box.
+    by_box = metrics["attention_effect_by_box"]
+    assert set(by_box) == {"local", "fusion"} and list(by_box["local"]) == ["in the box", "cut away"]
+    assert "Where the box cut" in effect
+    for where, cell in by_box["local"].items():
+        expected = "too few positives" if cell["effect"] is None else f"{cell['effect']:+.3f} [{cell['ci95'][0]:+.3f}"
+        assert any(line.startswith(f"| {where} | {cell['positives']} | {expected}") for line in rows), where
     # Every check is a line of its section, and a branch comparison is labelled as one.
     checks = result_checks(metrics, ci_run.localisation)
     section = _section(text, "The result the method exists for")
@@ -145,3 +152,17 @@ def test_the_box_kind_names_a_centred_box_and_its_area():
 
     assert box_kind(AttentionConfig()) == "box: the region's bounding box"
     assert box_kind(AttentionConfig(box_area=0.45)).startswith("box: 45% of the input, centred on the region")
+
+
+def test_where_the_box_cut_is_a_table_of_both_branches():
+    from agcnn_lab.report import _box_effect_lines
+
+    cell = {"positives": 40, "effect": 0.012, "ci95": [0.002, 0.02]}
+    empty = {"positives": 0, "effect": None, "ci95": None}
+    lines = _box_effect_lines({"local": {"in the box": cell, "cut away": empty},
+                               "fusion": {"in the box": {**cell, "effect": -0.004, "ci95": [-0.01, 0.003]},
+                                          "cut away": empty}})
+    text = "\n".join(lines)
+    assert "| in the box | 40 | +0.012 [+0.002, +0.020] | -0.004 [-0.010, +0.003] |" in text
+    assert "| cut away | 0 | too few positives | too few positives |" in text
+    assert _box_effect_lines(None) == [] and _box_effect_lines({}) == []

@@ -197,6 +197,16 @@ class AttentionCrop(nn.Module):
             "min_size": self.min_size, "sampling_ratio": self.sampling_ratio, "box_area": self.box_area,
         }
 
+    @classmethod
+    def from_config(cls, config, **changes) -> AttentionCrop:
+        """The crop a configuration's `model.attention` (config.AttentionConfig) describes, but for
+        `changes` (checked as replace's): the model's own crop, and every crop built only for its
+        boxes (the notebooks' and the evaluation's), which must cut the boxes the model cuts."""
+        crop_from = getattr(config.crop_from, "value", config.crop_from)  # the config's enum, or its value
+        settings = {"tau": config.tau, "reduce": config.reduce, "upsample": config.upsample,
+                    "crop_size": config.crop_size, "crop_from": crop_from, "box_area": config.box_area}
+        return cls(**settings).replace(**changes)
+
     def replace(self, **changes) -> AttentionCrop:
         """A new AttentionCrop with this one's settings, but for `changes` (checked as in
         the constructor): the explorer's tau slider, the tau sweep's grid."""

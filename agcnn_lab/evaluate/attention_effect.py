@@ -91,6 +91,7 @@ def paired_scores(predictions: pd.DataFrame, split: str, branch: str, control: s
         raise ValueError(
             "predictions is empty; pass predictions.csv's table (image, split, branch, ...)"
         )
+    branch, control = str(branch), str(control)  # a config.Branch is named by its value in the file and the errors
     needed = ["image", "split", "branch", *CLASSES, *(f"true_{c}" for c in CLASSES)]
     missing = [c for c in needed if c not in predictions.columns]
     if missing:

@@ -74,9 +74,9 @@ def lesion_samples(data, profile, part: str) -> tuple[object, pd.DataFrame]:
     return dataset, lesions.assign(position=lesions["image"].map(position), target=lesions["label"].map(class_index))
 
 
-def _boxes(maps: torch.Tensor, tau: float, size: int, upsample: bool, box_area: float | None = None) -> torch.Tensor:
-    """The boxes AttentionCrop would cut from these maps (of any method) at `tau`."""
-    return AttentionCrop(tau=tau, upsample=upsample, box_area=box_area).boxes(maps, size)
+def _boxes(maps: torch.Tensor, tau: float, size: int, profile, upsample: bool) -> torch.Tensor:
+    """The boxes the profile's AttentionCrop would cut from these maps (of any method) at `tau`."""
+    return AttentionCrop.from_config(profile.model.attention, tau=tau, upsample=upsample).boxes(maps, size)
 
 
 def localisation_by_method(
@@ -101,7 +101,7 @@ def localisation_by_method(
         size = images.shape[-1]
         maps = method_heatmaps(model, images, rows["target"].tolist(), methods)
         for method, m in maps.items():
-            found = _boxes(m.float().cpu(), tau, size, upsample, profile.model.attention.box_area)
+            found = _boxes(m.float().cpu(), tau, size, profile, upsample)
             boxes[method].append(input_boxes_to_source(found, frames, size))
         all_frames.append(frames)
     frames = torch.cat(all_frames).numpy()
@@ -181,7 +181,7 @@ def method_examples(
     return {
         "images": images[:, 0].cpu().numpy(),
         "maps": {m: v.numpy() for m, v in maps.items()},
-        "boxes": None if tau is None else {m: _boxes(v, tau, size, upsample, profile.model.attention.box_area).numpy()
+        "boxes": None if tau is None else {m: _boxes(v, tau, size, profile, upsample).numpy()
                                            for m, v in maps.items()},
         "truth": truth,
         "row_labels": [f"{row.image}\n{row.label}" for row in chosen],

@@ -6,6 +6,7 @@ effect, AUC(crop) - AUC(whole film), split by whether the lesion lies in the fil
     boxes = load_data(Profile.read("runs/demo-cpu/config.json"), progress=False).boxes
     table = effect_by_lesion_in_box(predictions, boxes, attention)  # bins "in the box", "cut away"
     effect_by_lesion_in_box(tables, boxes, attentions)   # several seeds: one table and one box file each
+    box_effect_summary(predictions, boxes, attention)    # both branches, as metrics.json keeps it
 
 AG-CNN cuts one box per film. A finding the box holds is seen at a finer scale than the whole
 film shows it; a finding outside it reaches the local branch not at all, and the fusion only
@@ -29,10 +30,11 @@ import pandas as pd
 
 from ..attention.boxes import pointing_hits
 from ..data.classes import CLASSES, LABEL_ALIASES
+from ..train.predict import CONTROLS
 from .predict import ATTENTION_BOX_COLUMNS
 from .strata import COLUMNS, check_bootstrap, effect_by_stratum, pooled_scores
 
-__all__ = ["BINS", "BOX_AXIS", "COLUMNS", "effect_by_lesion_in_box", "lesion_in_box"]
+__all__ = ["BINS", "BOX_AXIS", "COLUMNS", "box_effect_summary", "effect_by_lesion_in_box", "lesion_in_box"]
 
 BINS = ("in the box", "cut away", "in some runs' boxes")
 CORNERS = ["x0", "y0", "x1", "y1"]
@@ -75,6 +77,25 @@ def effect_by_lesion_in_box(
     names = list(BINS if len(attentions) > 1 else BINS[:2])
     return effect_by_stratum(labels, score_branch, score_control, stratum, names, n_boot=n_boot, seed=seed,
                              level=level)
+
+
+def box_effect_summary(predictions: pd.DataFrame, boxes: pd.DataFrame, attention: pd.DataFrame, split: str = "test",
+                       n_boot: int = 1000, seed: int = 0) -> dict:
+    """effect_by_lesion_in_box of one run for each crop branch against its whole-film control, as
+    metrics.json's "attention_effect_by_box" keeps it: {"local": {"in the box": {"positives": n,
+    "effect": d, "ci95": [lo, hi]}, "cut away": {...}}, "fusion": {...}}; effect and ci95 are None
+    where a bin has no class with enough positives."""
+    out = {}
+    for branch, control in CONTROLS.items():
+        table = effect_by_lesion_in_box(predictions, boxes, attention, split, str(branch), str(control),
+                                        n_boot=n_boot, seed=seed)
+        out[str(branch)] = {
+            row.bin: {"positives": int(row.positives),
+                      "effect": None if np.isnan(row.effect) else float(row.effect),
+                      "ci95": None if np.isnan(row.effect) else [float(row.ci_lo), float(row.ci_hi)]}
+            for row in table.itertuples()
+        }
+    return out
 
 
 def lesion_in_box(labels: np.ndarray, images: np.ndarray, boxes: pd.DataFrame, attention: pd.DataFrame,

@@ -245,14 +245,13 @@ def lesion_attention(model, data, profile: Profile, part: str, device: torch.dev
     from ..evaluate.attention_maps import lesion_batches, lesion_samples, method_heatmaps
 
     reduce = reduce or profile.model.attention.reduce
-    upsample = profile.model.attention.upsample
     dataset, lesions = lesion_samples(data, profile, part)
     batch_size = batch_size or profile.training.eval_batch_size
     boxes, peaks = [], []
     for rows, images, frames in lesion_batches(dataset, lesions, batch_size, device):
         size = images.shape[-1]
         maps = method_heatmaps(model, images, rows["target"].tolist(), (reduce,))[reduce].float().cpu()
-        found = AttentionCrop(tau=tau, upsample=upsample, box_area=profile.model.attention.box_area).boxes(maps, size)
+        found = AttentionCrop.from_config(profile.model.attention, tau=tau).boxes(maps, size)
         boxes.append(input_boxes_to_source(found, frames, size))
         peaks.append(input_boxes_to_source(hottest_cells(maps, size), frames, size))
     return pd.concat(
@@ -359,8 +358,7 @@ def hit_and_miss_examples(model, data, profile: Profile, part: str, device: torc
     frames = torch.stack([s.frame for s in samples])
     size = images.shape[-1]
     maps = method_heatmaps(model, images, None, (reduce,))[reduce].float().cpu()
-    attention = profile.model.attention
-    boxes = AttentionCrop(tau=tau, upsample=attention.upsample, box_area=attention.box_area).boxes(maps, size)
+    boxes = AttentionCrop.from_config(profile.model.attention, tau=tau).boxes(maps, size)
     truth = truth_in_input(everything, list(picked["image"]), frames, size)
     labels = [f"{row.kind.upper()}: {row.image}\n{row.label}" + (" (peak on it)" if row.kind == "miss" and getattr(row, "peak_hit", False) else "")
               for row in picked.itertuples()]

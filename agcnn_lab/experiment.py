@@ -247,12 +247,12 @@ def evaluate_run(run: TrainedRun, data: DataBundle, device: torch.device | None 
     pd.concat(frames, ignore_index=True).to_csv(run.out / "predictions.csv", index=False, float_format="%.9g")
     # Where each film's crop was cut (the local branch's and the fusion's input): what the
     # pointing game scores, and what evaluate.lesion_in_box splits the attention effect by.
-    boxes = [attention_frame(result, data.entries(part)).assign(split=part) for part, result in (("test", test), ("val", val))]
-    pd.concat(boxes, ignore_index=True)[ATTENTION_BOX_COLUMNS].to_csv(
+    crops = {part: attention_frame(result, data.entries(part)) for part, result in (("test", test), ("val", val))}
+    pd.concat([frame.assign(split=part) for part, frame in crops.items()], ignore_index=True)[ATTENTION_BOX_COLUMNS].to_csv(
         run.out / "attention_boxes.csv", index=False, float_format="%.6g")
     localisation = None
     if data.boxes is not None:
-        attention = attention_frame(test, data.entries("test"))
+        attention = crops["test"]
         truth = data.boxes[data.boxes["image"].isin(set(attention["image"]))]
         if len(truth):
             localisation = localisation_table(attention, truth)
@@ -261,8 +261,7 @@ def evaluate_run(run: TrainedRun, data: DataBundle, device: torch.device | None 
             if len(train_truth):
                 metrics["pointing"] = pointing_against_fixed_box(attention, truth, train_truth)
             if run.control is not None:  # the effect on the lesions the box holds, and on those it cut away
-                metrics["attention_effect_by_box"] = box_effect_summary(
-                    frames[0], truth, attention.assign(split="test"), seed=seed)
+                metrics["attention_effect_by_box"] = box_effect_summary(frames[0], truth, attention.assign(split="test"), seed=seed)
     write_text_atomic(run.out / "metrics.json", json.dumps(metrics, indent=1))
     seconds = {**run.seconds, "evaluate": time.perf_counter() - began}
     return Experiment(

@@ -383,8 +383,9 @@ def _box_effect_lines(by_box: dict | None) -> list[str]:
     if not by_box:
         return []
     rows = []
-    for where in next(iter(by_box.values())):
-        row = {"the positive's lesion": where, "positives": by_box["local"][where]["positives"]}
+    first = next(iter(by_box.values()))  # every branch is scored on the same positives
+    for where in first:
+        row = {"the positive's lesion": where, "positives": first[where]["positives"]}
         for branch, bins in by_box.items():
             cell = bins[where]
             row[branch] = "too few positives" if cell["effect"] is None else (

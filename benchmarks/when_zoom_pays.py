@@ -10,7 +10,7 @@ findings, or by whether the lesion lies in the crop; from one run or several.
 --by size (the default) splits the positives by the size of their lesion; --by findings by how
 many findings their film holds (no boxes needed: NIH runs too); --by box by whether the film's
 attention box holds their lesion (the run's attention_boxes.csv; a run older than that file
-writes it with `agcnn-lab evaluate RUN`). --controls reads the whole-film control from other
+writes it with `agcnn-lab evaluate --out RUN`). --controls reads the whole-film control from other
 runs, one per --run in order: for the twins of tau_effect.py, which train the crop alone on
 their base's stage I (refused unless each differs from its control in model.attention alone,
 and in not training a control of its own).
@@ -88,11 +88,12 @@ def main() -> None:
     controls = args.controls or args.run
     if len(controls) != len(args.run):
         raise SystemExit(f"{len(args.run)} run(s) but {len(controls)} control run(s); give one control per run")
-    needed = ["run.json", "predictions.csv"] + (["attention_boxes.csv"] if args.by == "box" else [])
-    for folder in {*args.run, *controls}:
-        for name in needed if folder in args.run else ["run.json", "predictions.csv"]:
+    files = ("run.json", "predictions.csv")
+    crops = ("attention_boxes.csv",) if args.by == "box" else ()  # only the crop's runs cut boxes
+    for folder, names in [*((run_dir, files + crops) for run_dir in args.run), *((c, files) for c in controls)]:
+        for name in names:
             if not (folder / name).is_file():
-                hint = (f"re-run `agcnn-lab evaluate {folder}` to write it (a run older than the file)"
+                hint = (f"re-run `agcnn-lab evaluate --out {folder}` to write it (a run older than the file)"
                         if name == "attention_boxes.csv" else "point --run at a finished run (agcnn-lab demo --out ...)")
                 raise SystemExit(f"{folder}: no {name}; {hint}")
     try:

@@ -29,10 +29,9 @@ import numpy as np
 import pandas as pd
 
 from ..attention.boxes import pointing_hits
-from ..data.classes import CLASSES, LABEL_ALIASES
 from ..train.predict import CONTROLS
 from .predict import ATTENTION_BOX_COLUMNS
-from .strata import COLUMNS, check_bootstrap, effect_by_stratum, pooled_scores
+from .strata import COLUMNS, check_bootstrap, effect_by_stratum, lesions_on_films, pooled_scores
 
 __all__ = ["BINS", "BOX_AXIS", "COLUMNS", "box_effect_summary", "effect_by_lesion_in_box", "lesion_in_box"]
 
@@ -107,9 +106,6 @@ def lesion_in_box(labels: np.ndarray, images: np.ndarray, boxes: pd.DataFrame, a
     if missing:
         raise ValueError(f"attention boxes of run {run} lack the column(s) {', '.join(missing)}; "
                          "pass a run's attention_boxes.csv")
-    missing = [c for c in ("image", "label", *CORNERS) if c not in boxes.columns]
-    if missing:
-        raise ValueError(f"lesion boxes lack the column(s) {', '.join(missing)}; expected image, label, x0, y0, x1, y1")
     crops = attention[attention["split"] == split].set_index("image")
     if crops.index.duplicated().any():
         raise ValueError(f"run {run}'s attention boxes name film {crops.index[crops.index.duplicated()][0]!r} "
@@ -121,18 +117,11 @@ def lesion_in_box(labels: np.ndarray, images: np.ndarray, boxes: pd.DataFrame, a
     if not np.isfinite(crops.loc[list(images), CORNERS].to_numpy(dtype=np.float64)).all():
         raise ValueError(f"run {run}'s attention boxes hold NaN on split {split!r}: it cut no crop there "
                          "(a run without the local branch)")
-    out = np.full(labels.shape, np.nan)
-    row = pd.Series(np.arange(len(images)), index=images)
-    lesions = boxes[boxes["image"].isin(row.index)]
-    lesions = lesions.assign(label=lesions["label"].map(lambda name: LABEL_ALIASES.get(name, name)))
-    lesions = lesions[lesions["label"].isin(CLASSES)]
-    if lesions.empty:
-        return out
-    crop = crops.loc[lesions["image"], CORNERS].to_numpy(dtype=np.float64)
-    hit = pointing_hits(crop, lesions[CORNERS].to_numpy(dtype=np.float64))
-    r = lesions["image"].map(row).to_numpy()
-    c = lesions["label"].map(CLASSES.index).to_numpy()
+    corners, r, c = lesions_on_films(boxes, images, split, "the effect by the lesion's place in the box")
+    crop = crops.loc[np.asarray(images)[r], CORNERS].to_numpy(dtype=np.float64)
+    hit = pointing_hits(crop, corners)
     positive = labels[r, c] == 1  # a box of a class the film is not labelled with says nothing here
+    out = np.full(labels.shape, np.nan)
     out[r[positive], c[positive]] = 0.0
     np.fmax.at(out, (r[positive], c[positive]), hit[positive].astype(np.float64))  # any lesion in the box
     return out

@@ -33,26 +33,21 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ..data.classes import CLASSES, LABEL_ALIASES
-from .strata import MIN_POSITIVES, check_bootstrap, effect_by_stratum, pooled_scores, weighted_auc
+from ..data.classes import CLASSES
+from .strata import COLUMNS as STRATA_COLUMNS
+from .strata import (
+    MIN_POSITIVES,
+    check_bootstrap,
+    effect_by_stratum,
+    lesions_on_films,
+    pooled_scores,
+    weighted_auc,
+)
 
 __all__ = ["COLUMNS", "DEFAULT_EDGES", "MIN_POSITIVES", "effect_by_lesion_size", "lesion_side", "weighted_auc"]
 
 DEFAULT_EDGES = (0, 0.03, 0.06, 0.12, 1.0)
-BOX_COLUMNS = ("image", "label", "x0", "y0", "x1", "y1")
-
-COLUMNS = [
-    "bin",
-    "size_lo",
-    "size_hi",
-    "positives",
-    "classes",
-    "effect",
-    "ci_lo",
-    "ci_hi",
-    "auc_branch",
-    "auc_control",
-]
+COLUMNS = ["bin", "size_lo", "size_hi", *STRATA_COLUMNS[1:]]
 
 
 def effect_by_lesion_size(
@@ -131,45 +126,7 @@ def lesion_side(corners: np.ndarray) -> np.ndarray:
 
 def _lesion_sizes(boxes: pd.DataFrame, images: np.ndarray, split: str) -> np.ndarray:
     """(N, C): the side of the largest box of each class on each film (NaN: no box)."""
-    if boxes is None or len(boxes) == 0:
-        raise ValueError(
-            "no boxes: the effect by lesion size needs ground-truth boxes (PhantomCXR-14 boxes every "
-            "lesion, NIH's BBox_List_2017 about 1k films; ChestMNIST has none)"
-        )
-    missing = [c for c in BOX_COLUMNS if c not in boxes.columns]
-    if missing:
-        raise ValueError(
-            f"boxes lack the column(s) {', '.join(missing)}; expected {', '.join(BOX_COLUMNS)} (normalised)"
-        )
-    boxes = boxes.assign(label=boxes["label"].map(lambda name: LABEL_ALIASES.get(name, name)))
-    unknown = sorted(set(boxes["label"]) - set(CLASSES))
-    if unknown:
-        raise ValueError(f"boxes name unknown class(es) {', '.join(map(str, unknown))}")
-    corners = boxes[["x0", "y0", "x1", "y1"]].to_numpy(dtype=np.float64)
-    if (
-        not np.isfinite(corners).all()
-        or (corners[:, 2] < corners[:, 0]).any()
-        or (corners[:, 3] < corners[:, 1]).any()
-    ):
-        raise ValueError("boxes need finite corners with x1 >= x0 and y1 >= y0")
-    if corners.min() < -0.01 or corners.max() > 1.01:
-        # Pixel boxes would put every lesion in the last bin without a word: refuse them.
-        raise ValueError(
-            "box corners lie outside 0..1; pass boxes normalised to the image (localisation.normalise_boxes)"
-        )
-    side = lesion_side(np.clip(corners, 0, 1))
-    position = pd.Series(np.arange(len(images)), index=images)
-    row = boxes["image"].map(position)
-    on_split = row.notna().to_numpy()
-    if not on_split.any():
-        raise ValueError(
-            f"no box lies on a film of split {split!r} ({len(boxes)} boxes on other films)"
-        )
+    corners, r, c = lesions_on_films(boxes, images, split, "the effect by lesion size")
     sizes = np.full((len(images), len(CLASSES)), np.nan)
-    column = boxes["label"].map({c: k for k, c in enumerate(CLASSES)}).to_numpy()
-    r, c, s = row.to_numpy()[on_split].astype(int), column[on_split].astype(int), side[on_split]
-    np.fmax.at(sizes, (r, c), s)  # the largest lesion of a class on a film decides its bin
+    np.fmax.at(sizes, (r, c), lesion_side(corners))  # the largest lesion of a class on a film decides its bin
     return sizes
-
-
-# ---- the figure

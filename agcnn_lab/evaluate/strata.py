@@ -28,13 +28,16 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ..data.classes import CLASSES
+from ..data.classes import CLASSES, LABEL_ALIASES
 from .attention_effect import runs_paired_scores
 from .auc import bootstrap_rows, percentile_interval
 
-__all__ = ["COLUMNS", "MIN_POSITIVES", "check_bootstrap", "effect_by_stratum", "pooled_scores", "weighted_auc"]
+__all__ = ["BOX_COLUMNS", "COLUMNS", "MIN_POSITIVES", "check_bootstrap", "effect_by_stratum", "lesions_on_films",
+           "pooled_scores", "weighted_auc"]
 
 MIN_POSITIVES = 3  # a class needs this many positives in a stratum to enter its effect
+
+BOX_COLUMNS = ("image", "label", "x0", "y0", "x1", "y1")  # ground-truth lesions, normalised to the film
 
 COLUMNS = ["bin", "positives", "classes", "effect", "ci_lo", "ci_hi", "auc_branch", "auc_control"]
 
@@ -128,6 +131,49 @@ def check_bootstrap(n_boot: int, level: float) -> None:
         raise ValueError(f"n_boot must be at least 1, got {n_boot}")
     if not 0 < level < 1:
         raise ValueError(f"level must lie in (0, 1), got {level}")
+
+
+def lesions_on_films(boxes: pd.DataFrame, images: np.ndarray, split: str, what: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ground-truth lesions on the films `images` of `split`, checked: (corners (M, 4)
+    normalised and clipped to 0..1, film row (M,) in `images`, class index (M,)). Refused, naming
+    `what` needs them, without boxes; refused for missing columns, unknown classes (NIH's aliases
+    are read), corners out of order, and pixel boxes (which would be silently wrong); refused when
+    no box lies on these films."""
+    if boxes is None or len(boxes) == 0:
+        raise ValueError(
+            f"no boxes: {what} needs ground-truth boxes (PhantomCXR-14 boxes every "
+            "lesion, NIH's BBox_List_2017 about 1k films; ChestMNIST has none)"
+        )
+    missing = [c for c in BOX_COLUMNS if c not in boxes.columns]
+    if missing:
+        raise ValueError(
+            f"boxes lack the column(s) {', '.join(missing)}; expected {', '.join(BOX_COLUMNS)} (normalised)"
+        )
+    boxes = boxes.assign(label=boxes["label"].map(lambda name: LABEL_ALIASES.get(name, name)))
+    unknown = sorted(set(boxes["label"]) - set(CLASSES))
+    if unknown:
+        raise ValueError(f"boxes name unknown class(es) {', '.join(map(str, unknown))}")
+    corners = boxes[["x0", "y0", "x1", "y1"]].to_numpy(dtype=np.float64)
+    if (
+        not np.isfinite(corners).all()
+        or (corners[:, 2] < corners[:, 0]).any()
+        or (corners[:, 3] < corners[:, 1]).any()
+    ):
+        raise ValueError("boxes need finite corners with x1 >= x0 and y1 >= y0")
+    if corners.min() < -0.01 or corners.max() > 1.01:
+        # Pixel boxes would put every lesion in one bin without a word: refuse them.
+        raise ValueError(
+            "box corners lie outside 0..1; pass boxes normalised to the image (localisation.normalise_boxes)"
+        )
+    row = boxes["image"].map(pd.Series(np.arange(len(images)), index=images))
+    on_split = row.notna().to_numpy()
+    if not on_split.any():
+        raise ValueError(
+            f"no box lies on a film of split {split!r} ({len(boxes)} boxes on other films)"
+        )
+    column = boxes["label"].map({c: k for k, c in enumerate(CLASSES)}).to_numpy()
+    return (np.clip(corners[on_split], 0, 1), row.to_numpy()[on_split].astype(int),
+            column[on_split].astype(int))
 
 
 def pooled_scores(predictions: pd.DataFrame | Sequence[pd.DataFrame], split: str, branch: str, control: str):

@@ -49,6 +49,7 @@ LEVERS = {
     "v7 small forms (tau 0.6)": ("runs/exp-v7-seed0", "runs/exp-v7-seed1", "runs/exp-v7-seed2"),
     "v7, local input 64 px (tau 0.6)": ("runs/exp-v7-seed0-local64", "runs/exp-v7-seed1-local64",
                                         "runs/exp-v7-seed2-local64"),
+    "v7 small forms, seeds 3-5 (tau 0.6)": ("runs/exp-v7-seed3", "runs/exp-v7-seed4", "runs/exp-v7-seed5"),
 }
 
 

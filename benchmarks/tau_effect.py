@@ -48,16 +48,14 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
 from agcnn_lab.config import Profile  # noqa: E402
-from agcnn_lab.data.classes import CLASSES  # noqa: E402
 from agcnn_lab.evaluate import branch_mean_auc, seeds_attention_effect  # noqa: E402
+from agcnn_lab.evaluate.twins import CONTROL_BRANCHES, twin_predictions  # noqa: E402
 from agcnn_lab.experiment import run_from_global_stage  # noqa: E402
 from agcnn_lab.figures.lesion_size import verdict_colour  # noqa: E402
 from agcnn_lab.report import markdown_table  # noqa: E402
 from agcnn_lab.run_folder import CONFIG_FILE, RunFolderError, seed_replicates  # noqa: E402
 
 BASES = ("runs/demo-cpu",)  # BENCHMARKS.md's table: three bases, one per training seed
-CROP_BRANCHES = ("global", "local", "fusion")  # what a twin trains; its control is its base's
-CONTROL_BRANCHES = ("local_whole_film", "fusion_whole_film")
 # What a twin may differ from its base in: the tau (fixed instead of chosen), the box's area and the
 # control it skips.
 TWIN_FIELDS = ("name", "model.attention.tau", "model.attention.choose_tau", "model.attention.box_area",
@@ -107,19 +105,10 @@ def ensure_twin(base: Path, tau: float, data=None, box_area: float | None = None
 def twin_table(base: Path, twin: Path) -> pd.DataFrame:
     """The twin's crop branches with its base's whole-film control, as one predictions table;
     refused when the twin is not its base's at another tau, or does not hold its global branch."""
-    base_table = pd.read_csv(base / "predictions.csv")
-    if twin == base:
-        return base_table
-    differences = Profile.read(base / CONFIG_FILE).differences(Profile.read(twin / CONFIG_FILE), ignoring=TWIN_FIELDS)
-    if differences:
-        raise SystemExit(f"{twin} differs from its base {base} beyond the tau and box ({'; '.join(differences)})")
-    twin_table = pd.read_csv(twin / "predictions.csv")
-    key = ["split", "image"]
-    ours, theirs = (t[t["branch"] == "global"].sort_values(key) for t in (twin_table, base_table))
-    if list(ours["image"]) != list(theirs["image"]) or not np.allclose(ours[list(CLASSES)], theirs[list(CLASSES)], atol=1e-6):
-        raise SystemExit(f"{twin}: its global branch's predictions are not {base}'s; a twin must start from its base's stage I")
-    return pd.concat([twin_table[twin_table["branch"].isin(CROP_BRANCHES)],
-                      base_table[base_table["branch"].isin(CONTROL_BRANCHES)]], ignore_index=True)
+    try:
+        return twin_predictions(twin, base, may_differ=TWIN_FIELDS)
+    except RunFolderError as err:
+        raise SystemExit(str(err)) from None
 
 
 def head_to_head(bases: list[Path], twins: list[Path], tau: float, n_boot: int) -> dict | None:

@@ -12,8 +12,9 @@ many findings their film holds (no boxes needed: NIH runs too); --by box by whet
 attention box holds their lesion (the run's attention_boxes.csv; a run older than that file
 writes it with `agcnn-lab evaluate --out RUN`). --controls reads the whole-film control from other
 runs, one per --run in order: for the twins of tau_effect.py, which train the crop alone on
-their base's stage I (refused unless each differs from its control in model.attention alone,
-and in not training a control of its own).
+their base's stage I (evaluate.twins: refused unless each differs from its control in
+model.attention alone, and in not training a control of its own, and predicts with its control
+run's global branch).
 
 What it measures: for the local branch (and the fusion head), AUC on the attention crop minus
 AUC of the same branch fed the whole film (`local_whole_film`, `fusion_whole_film`: same start,
@@ -52,6 +53,7 @@ from agcnn_lab.data.bundle import phantom_root  # noqa: E402
 from agcnn_lab.evaluate.finding_count import FINDINGS_AXIS, effect_by_finding_count  # noqa: E402
 from agcnn_lab.evaluate.lesion_in_box import BOX_AXIS, effect_by_lesion_in_box  # noqa: E402
 from agcnn_lab.evaluate.lesion_size import effect_by_lesion_size  # noqa: E402
+from agcnn_lab.evaluate.twins import twin_predictions  # noqa: E402
 from agcnn_lab.experiment import load_data  # noqa: E402
 from agcnn_lab.figures.lesion_size import SIZE_AXIS, plot_when_zoom_pays  # noqa: E402
 from agcnn_lab.report import markdown_table  # noqa: E402
@@ -61,7 +63,6 @@ PAIRS = {"local": "local_whole_film", "fusion": "fusion_whole_film"}
 AXES = {"size": SIZE_AXIS, "findings": FINDINGS_AXIS, "box": BOX_AXIS}
 FIGURES = {"size": "docs/figures/when_zoom_pays.png", "findings": "docs/figures/when_zoom_pays_findings.png",
            "box": "docs/figures/when_zoom_pays_box.png"}
-TWIN_FIELDS = ("name", "model.attention.", "training.control")  # what a crop-only twin may change against its control
 
 
 def main() -> None:
@@ -98,13 +99,7 @@ def main() -> None:
                 raise SystemExit(f"{folder}: no {name}; {hint}")
     try:
         seed_replicates(args.run, "the runs to pool")
-        for run_dir, control_dir in zip(args.run, controls, strict=True):
-            if run_dir != control_dir:
-                differ = Profile.read(control_dir / "config.json").differences(
-                    Profile.read(run_dir / "config.json"), ignoring=TWIN_FIELDS)
-                if differ:
-                    raise SystemExit(f"{run_dir} differs from its control {control_dir} beyond model.attention "
-                                     f"({'; '.join(differ)}); the control must be trained as the crop is")
+        runs = [twin_predictions(run_dir, control_dir) for run_dir, control_dir in zip(args.run, controls, strict=True)]
     except RunFolderError as err:
         raise SystemExit(str(err)) from None
     run = json.loads((args.run[0] / "run.json").read_text())
@@ -123,7 +118,6 @@ def main() -> None:
         boxes = load_data(profile, progress=False).boxes
         if boxes is None:
             raise SystemExit(f"{args.run[0]}: its data has no lesion boxes; --by findings needs none")
-    runs = [_paired_table(run_dir, control_dir) for run_dir, control_dir in zip(args.run, controls, strict=True)]
     attention = [pd.read_csv(folder / "attention_boxes.csv") for folder in args.run] if args.by == "box" else None
 
     present = set(runs[0]["branch"])
@@ -159,16 +153,6 @@ def main() -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=150)
     print(f"figure: {out}")
-
-
-def _paired_table(run_dir: Path, control_dir: Path) -> pd.DataFrame:
-    """The run's predictions, its whole-film branches taken from `control_dir` when that is another run."""
-    table = pd.read_csv(run_dir / "predictions.csv")
-    if control_dir == run_dir:
-        return table
-    control = pd.read_csv(control_dir / "predictions.csv")
-    return pd.concat([table[~table["branch"].isin(PAIRS.values())], control[control["branch"].isin(PAIRS.values())]],
-                     ignore_index=True)
 
 
 if __name__ == "__main__":

@@ -68,7 +68,7 @@ def test_a_twin_of_another_setting_or_another_start_is_refused(twin, tmp_path):
     other = tmp_path / "other-config"
     shutil.copytree(out, other)
     Profile.read(out / "config.json").with_changes(**{"model.attention.reduce": "cam"}).write(other / "config.json")
-    with pytest.raises(SystemExit, match=r"differs from its base .* beyond the tau and box \(model.attention.reduce"):
+    with pytest.raises(SystemExit, match=r"differs from its control .* beyond model.attention.tau, model.attention.choose_tau, model.attention.box_area \(model.attention.reduce"):
         tau_effect.twin_table(base, other)
 
     restarted = tmp_path / "other-start"

@@ -199,11 +199,12 @@ def check_validation_labels(data: DataBundle) -> None:
 
 def validation_tau_sweep(model, data: DataBundle, profile: Profile, device: torch.device) -> pd.DataFrame:
     """The tau sweep of the global branch on the validation split, as train_run runs it
-    before stage II (notebook 03 shows the same table)."""
+    before stage II (notebook 03 shows the same table), with the boxes `profile`'s crop cuts
+    (its model.attention: the model's own, or another box rule to compare)."""
     dataset = data.dataset("val", profile.data, with_no_finding=model.with_no_finding)
     loader = make_loader(dataset, profile.training.eval_batch_size, profile.training, shuffle=False)
     return tau_sweep(global_heatmaps(model, loader, device), data.boxes, data.entries("val"),
-                     upsample=profile.model.attention.upsample, box_area=profile.model.attention.box_area)
+                     crop=AttentionCrop.from_config(profile.model.attention))
 
 
 def load_run(out: str | Path, device: torch.device | None = None) -> TrainedRun:

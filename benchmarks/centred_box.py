@@ -36,6 +36,7 @@ import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from agcnn_lab.attention import AttentionCrop  # noqa: E402
 from agcnn_lab.evaluate.fixed_box import fixed_box_sweep  # noqa: E402
 from agcnn_lab.evaluate.tau_sweep import TAUS, HeatmapSet, global_heatmaps, tau_sweep  # noqa: E402
 from agcnn_lab.experiment import load_data, load_run  # noqa: E402
@@ -48,20 +49,21 @@ GOAL_AREA, GOAL_HIT = 0.35, 0.85
 
 
 def box_curves(maps: HeatmapSet, truth: pd.DataFrame, entries: pd.DataFrame, train_truth: pd.DataFrame,
-               window: float, tau: float, upsample: bool, areas=AREAS, taus=TAUS) -> pd.DataFrame:
+               window: float, tau: float, crop: AttentionCrop, areas=AREAS, taus=TAUS) -> pd.DataFrame:
     """One row per (kind, setting): `film` (the mean box as a share of the source film; `window`
     is the window's share of it) and `hit_single` (the single-lesion pointing game), for the
     paper's box at each tau, the box of each area centred on the region at `tau` and at the
-    whole-heatmap tau, and the best fixed box of each of those film areas."""
+    whole-heatmap tau, and the best fixed box of each of those film areas. `crop`: the run's
+    own (model.attention), whose upsample and sizes every box keeps; only its box rule varies."""
     val_truth = truth[truth["image"].isin(set(entries["image"]))]
     rows = []
-    paper = tau_sweep(maps, truth, entries, taus=taus, upsample=upsample)
+    paper = tau_sweep(maps, truth, entries, taus=taus, crop=crop.replace(box_area=None))
     rows += [{"kind": "paper's box", "setting": f"tau {t:g}", "film": a * window, "hit_single": h}
              for t, a, h in zip(paper["tau"], paper["area"], paper["hit_single"], strict=True)]
     for kind, at in ((f"centred on the region at tau {tau:g}", tau),
                      (f"centred on the whole heatmap (tau {WHOLE_HEATMAP_TAU:g})", WHOLE_HEATMAP_TAU)):
         for area in areas:
-            row = tau_sweep(maps, truth, entries, taus=(at,), upsample=upsample, box_area=area).iloc[0]
+            row = tau_sweep(maps, truth, entries, taus=(at,), crop=crop.replace(box_area=area)).iloc[0]
             rows.append({"kind": kind, "setting": f"area {area:g}", "film": row["area"] * window,
                          "hit_single": row["hit_single"]})
     fixed = fixed_box_sweep(train_truth, val_truth, [area * window for area in areas])
@@ -87,8 +89,7 @@ def run_curves(run_dir: Path) -> pd.DataFrame:
     geometry = profile.data.geometry
     window = (geometry.crop / geometry.resize) ** 2
     train_truth = data.boxes[data.boxes["image"].isin(set(data.entries("train")["image"]))]
-    return box_curves(maps, data.boxes, data.entries("val"), train_truth, window, run.tau,
-                      profile.model.attention.upsample)
+    return box_curves(maps, data.boxes, data.entries("val"), train_truth, window, run.tau, model.attention)
 
 
 def mean_curves(curves: list[pd.DataFrame]) -> pd.DataFrame:

@@ -42,6 +42,7 @@ import pandas as pd
 import torch
 import torch.nn as nn
 
+from agcnn_lab.attention import AttentionCrop
 from agcnn_lab.attention.heatmap import class_activation_maps, heatmap, scale_per_image
 from agcnn_lab.data.classes import CLASSES
 from agcnn_lab.evaluate.fixed_box import fixed_box_sweep
@@ -143,21 +144,21 @@ def main() -> None:
     window = (geometry.crop / geometry.resize) ** 2  # the input window's share of the source film
     val_truth = data.boxes[data.boxes["image"].isin(set(data.entries("val")["image"]))]
     train_truth = data.boxes[data.boxes["image"].isin(set(train["image"]))]
-    upsample = profile.model.attention.upsample
+    paper_box = AttentionCrop.from_config(profile.model.attention, box_area=None)  # the run's crop, the paper's box
 
     with torch.no_grad():
         normal = normal_mean(branch, loader("train", normal_rows))
         makers = variants(branch, normal, model.disease_weight())
-        sweeps = {name: tau_sweep(heatmap_set(loader("val"), device, maps_of), data.boxes, data.entries("val"), upsample=upsample)
+        sweeps = {name: tau_sweep(heatmap_set(loader("val"), device, maps_of), data.boxes, data.entries("val"), crop=paper_box)
                   for name, maps_of in makers.items()}
         if args.box_areas:
             plain = heatmap_set(loader("val"), device, makers["max"])
             for area in args.box_areas:
-                sweeps[f"max, centred {area:g}"] = tau_sweep(plain, data.boxes, data.entries("val"), upsample=upsample,
-                                                             box_area=area)
+                sweeps[f"max, centred {area:g}"] = tau_sweep(plain, data.boxes, data.entries("val"),
+                                                             crop=paper_box.replace(box_area=area))
         densify(branch)
         sweeps["stride-8"] = tau_sweep(heatmap_set(loader("val"), device, makers["max"]), data.boxes,
-                                       data.entries("val"), upsample=upsample)
+                                       data.entries("val"), crop=paper_box)
 
     rows = [summary_row(name, sweep, args.min_hit, window, train_truth, val_truth) for name, sweep in sweeps.items()]
     print(f"{args.run}, validation: {len(normal_rows)} No Finding training films make the normal mean; "

@@ -7,6 +7,7 @@ import pytest
 import torch
 from repo_scripts import load_script
 
+from agcnn_lab.attention import AttentionCrop
 from agcnn_lab.evaluate.tau_sweep import HeatmapSet
 
 centred_box = load_script("benchmarks/centred_box.py")
@@ -34,7 +35,7 @@ def shifted_films():
 
 def test_the_centred_box_follows_the_patient_where_the_fixed_box_cannot():
     maps, truth, entries = shifted_films()
-    curves = centred_box.box_curves(maps, truth, entries, truth, window=1.0, tau=0.4, upsample=False,
+    curves = centred_box.box_curves(maps, truth, entries, truth, window=1.0, tau=0.4, crop=AttentionCrop(),
                                     areas=(0.25,), taus=(0.4, 0.9))
     table = curves.set_index(["kind", "setting"])
     assert table.loc[("centred on the region at tau 0.4", "area 0.25"), "hit_single"] == 1.0
@@ -45,7 +46,7 @@ def test_the_centred_box_follows_the_patient_where_the_fixed_box_cannot():
     assert table.loc[("paper's box", "tau 0.4"), ["film", "hit_single"]].tolist() == pytest.approx([0.25, 1.0])
     assert table.loc[("paper's box", "tau 0.9"), "film"] == pytest.approx(1 / 64)
     # `film` is the box's share of the source film: the window's share times the window's area.
-    half = centred_box.box_curves(maps, truth, entries, truth, window=0.5, tau=0.4, upsample=False,
+    half = centred_box.box_curves(maps, truth, entries, truth, window=0.5, tau=0.4, crop=AttentionCrop(),
                                   areas=(0.25,), taus=(0.4,))
     assert half.set_index("kind").loc["fixed box", "film"] == pytest.approx(0.125)
 

@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 import torch
 
+from agcnn_lab.attention import AttentionCrop
 from agcnn_lab.evaluate.localisation import single_lesion
 from agcnn_lab.evaluate.tau_sweep import HeatmapSet, choose_tau, tau_sweep
 
@@ -53,7 +54,7 @@ def test_choose_tau_names_a_missing_column_and_falls_back_to_the_lowest_tau():
 
 def test_with_box_area_every_tau_gives_boxes_of_that_area_centred_on_the_region():
     heatmaps, truth, entries = two_films()
-    sweep = tau_sweep(heatmaps, truth, entries, taus=(0.01, 0.9), box_area=0.25).set_index("tau")
+    sweep = tau_sweep(heatmaps, truth, entries, taus=(0.01, 0.9), crop=AttentionCrop(box_area=0.25)).set_index("tau")
     assert sweep["area"].tolist() == pytest.approx([0.25, 0.25])
     # tau 0.9: the region is the top-left cell; the half-side box in the corner holds both
     # top-left lesions and not b's bottom-right one. tau 0.01: the region is the whole film,
@@ -61,3 +62,17 @@ def test_with_box_area_every_tau_gives_boxes_of_that_area_centred_on_the_region(
     # the film there holds neither corner.
     assert sweep.loc[0.9, ["hit", "hit_single"]].tolist() == pytest.approx([2 / 3, 1.0])
     assert sweep.loc[0.01, ["hit", "hit_single"]].tolist() == [0.0, 0.0]
+
+
+def test_the_sweep_cuts_the_boxes_of_the_crop_it_is_given():
+    """Every setting of the crop but its tau reaches the boxes (a sweep that dropped one would
+    score boxes the model never cuts): here the smallest box side, half the input."""
+    heatmaps, truth, entries = two_films()
+    crop = AttentionCrop(min_size=2)
+    sweep = tau_sweep(heatmaps, truth, entries, taus=(0.9,), crop=crop).set_index("tau")
+    assert sweep.loc[0.9, "area"] == pytest.approx(1 / 4)  # the top-left cell grown to 2 x 2
+    expected = crop.replace(tau=0.9).boxes(heatmaps.heatmaps, 4) / 4
+    assert sweep.loc[0.9, "area"] == pytest.approx(float(((expected[:, 2] - expected[:, 0]) * (expected[:, 3] - expected[:, 1])).mean()))
+    assert crop.tau == 0.7  # the crop given is not changed
+    with pytest.raises(ValueError, match="thresholds by 'otsu', which no tau moves"):
+        tau_sweep(heatmaps, truth, entries, crop=AttentionCrop(threshold="otsu"))

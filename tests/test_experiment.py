@@ -11,7 +11,7 @@ from agcnn_lab.config import Profile
 from agcnn_lab.data import CLASSES
 from agcnn_lab.evaluate import mean_auc
 from agcnn_lab.evaluate.auc import per_class_auc
-from agcnn_lab.experiment import evaluate_run, load_data, load_run, train_run
+from agcnn_lab.experiment import evaluate_run, load_data, load_run, train_run, validation_tau_sweep
 
 BRANCHES = ("global", "local", "fusion", "local_whole_film", "fusion_whole_film")
 
@@ -71,6 +71,18 @@ def test_tau_was_chosen_on_validation_and_recorded(ci_run, ci_profile):
     good = sweep[sweep[ci_profile.model.attention.tau_on] >= ci_profile.model.attention.min_hit]
     assert ci_run.tau == (good["tau"].max() if len(good) else sweep["tau"].min())
     assert run["sizes"]["test"] > 0 and run["profile"] == "ci"
+
+
+def test_the_validation_tau_sweep_cuts_the_boxes_of_the_profile_it_is_given(ci_run, ci_data, ci_profile):
+    """The run's own sweep again from its model and profile; with another box rule in the
+    profile (notebook 03's 'Try it'), that rule's boxes, not the model's."""
+    device = torch.device("cpu")
+    again = validation_tau_sweep(ci_run.model, ci_data, ci_profile, device)
+    pd.testing.assert_frame_equal(again, pd.read_csv(ci_run.out / "tau_sweep.csv"), check_dtype=False, atol=1e-9)
+    centred = validation_tau_sweep(ci_run.model, ci_data, ci_profile.with_changes(**{"model.attention.box_area": 0.3}),
+                                   device)
+    assert centred["area"].to_numpy() == pytest.approx(0.3, abs=0.01)
+    assert not np.allclose(centred["area"], again["area"])
 
 
 def test_reloaded_run_gives_the_same_predictions(ci_run, ci_data, ci_profile):

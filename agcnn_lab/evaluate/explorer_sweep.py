@@ -69,21 +69,20 @@ class ExplorerSweep:
     def set_readout(self, tau: float, reduce: str) -> SetReadout:
         """Mean box area and pointing game (every lesion, and those alone on their film) over
         every film at (tau, statistic): evaluate.tau_sweep's row, with the boxes the views cut
-        (the explorer's upsample and the model's min_size)."""
+        (the model's crop, with the explorer's upsample)."""
         e = self.explorer
         e.check(tau, reduce)
         key = (round(float(tau), 4), reduce)
         if key not in self._summaries:
             maps = self.heatmap_set(reduce)
-            settings = {"upsample": e.upsample, "min_size": e.model.attention.min_size,
-                        "box_area": e.model.attention.box_area}
+            crop = e.model.attention.replace(upsample=e.upsample)  # the model's box rule, the explorer's upsample
             films = pd.DataFrame({"image": e.names()})  # maps.indices are positions in it
             if e.truth["image"].isin(set(films["image"])).any():
-                row = tau_sweep(maps, e.truth, films, taus=(key[0],), **settings).iloc[0]
+                row = tau_sweep(maps, e.truth, films, taus=(key[0],), crop=crop).iloc[0]
                 area, lesions, hit = float(row["area"]), int(row["lesions"]), float(row["hit"])
                 single, hit_single = int(row["single"]), float(row["hit_single"])
             else:  # tau_sweep refuses a set without lesions; the area still means something
-                area = float(window_share(source_boxes(maps, key[0], **settings), maps.frames.numpy()).mean())
+                area = float(window_share(source_boxes(maps, crop.replace(tau=key[0])), maps.frames.numpy()).mean())
                 lesions, hit, single, hit_single = 0, math.nan, 0, math.nan
             self._summaries[key] = SetReadout(key[0], reduce, len(e), area, lesions, hit, single, hit_single)
         return self._summaries[key]

@@ -1,7 +1,7 @@
 """Choose tau on validation: the attention box's size and its pointing game for each tau.
 
     maps = global_heatmaps(model, loader, device)              # heatmaps once, every tau after
-    sweep = tau_sweep(maps, data.boxes, entries, taus=TAUS)    # tau, area, hit, iobb, lesions
+    sweep = tau_sweep(maps, data.boxes, entries, taus=TAUS, crop=model.attention)  # tau, area, hit, ...
     tau = choose_tau(sweep, min_hit=0.85)                      # or on="hit_single"
 
 A high tau keeps only the hottest cells: a small box, a strong zoom, but the lesion may fall
@@ -66,12 +66,9 @@ def window_share(boxes: np.ndarray, frames) -> np.ndarray:
     return (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]) / window
 
 
-def source_boxes(
-    maps: HeatmapSet, tau: float, upsample: bool = False, min_size: float | None = None, box_area: float | None = None
-) -> np.ndarray:
-    """(N, 4) attention boxes at `tau`, in normalised source coordinates: the boxes
-    AttentionCrop cuts with these settings."""
-    crop = AttentionCrop(tau=tau, upsample=upsample, min_size=min_size, box_area=box_area)
+def source_boxes(maps: HeatmapSet, crop: AttentionCrop) -> np.ndarray:
+    """(N, 4) attention boxes in normalised source coordinates: the boxes `crop` cuts from
+    these heatmaps (its tau, box rule and sizes)."""
     boxes = crop.boxes(maps.heatmaps, maps.input_size)
     return input_boxes_to_source(boxes, maps.frames, maps.input_size).numpy()
 
@@ -81,13 +78,17 @@ def tau_sweep(
     truth: pd.DataFrame,
     entries: pd.DataFrame,
     taus=TAUS,
-    upsample: bool = False,
-    min_size: float | None = None,
-    box_area: float | None = None,
+    crop: AttentionCrop | None = None,
 ) -> pd.DataFrame:
     """Per tau: mean box area (fraction of the input), pointing game and IoBB over the lesions,
     and the pointing game over the lesions alone on their image (`hit_single`, of `single`).
-    With `box_area` (AttentionCrop's), tau draws the region and the box's area is fixed."""
+    The boxes are `crop`'s at each tau (default: AttentionCrop()'s, the paper's box): pass the
+    model's own crop (`model.attention`) so that the sweep scores the boxes the model cuts; with
+    a `box_area`, tau draws the region and the box's area is fixed."""
+    crop = AttentionCrop() if crop is None else crop
+    if crop.threshold is not None:
+        raise ValueError(f"a tau sweep needs a crop thresholded at tau; this one thresholds by {crop.threshold!r}, "
+                         "which no tau moves")
     names = entries["image"].to_numpy()[maps.indices]
     lesions = truth[truth["image"].isin(set(names))]
     if lesions.empty:
@@ -98,7 +99,7 @@ def tau_sweep(
     alone = single_lesion(lesions["image"])
     records = []
     for tau in taus:
-        boxes = source_boxes(maps, tau, upsample, min_size, box_area)
+        boxes = source_boxes(maps, crop.replace(tau=tau))
         area = window_share(boxes, maps.frames.numpy())
         scores = box_scores(boxes[rows], gt)
         records.append(

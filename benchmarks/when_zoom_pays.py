@@ -58,8 +58,9 @@ from agcnn_lab.experiment import load_data  # noqa: E402
 from agcnn_lab.figures.lesion_size import SIZE_AXIS, plot_when_zoom_pays  # noqa: E402
 from agcnn_lab.report import markdown_table  # noqa: E402
 from agcnn_lab.run_folder import RunFolderError, seed_replicates  # noqa: E402
+from agcnn_lab.train.predict import CONTROLS  # noqa: E402
 
-PAIRS = {"local": "local_whole_film", "fusion": "fusion_whole_film"}
+PAIRS = {str(branch): str(control) for branch, control in CONTROLS.items()}  # each crop branch, its control
 AXES = {"size": SIZE_AXIS, "findings": FINDINGS_AXIS, "box": BOX_AXIS}
 FIGURES = {"size": "docs/figures/when_zoom_pays.png", "findings": "docs/figures/when_zoom_pays_findings.png",
            "box": "docs/figures/when_zoom_pays_box.png"}

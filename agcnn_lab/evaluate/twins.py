@@ -24,8 +24,9 @@ import pandas as pd
 from ..config import Profile
 from ..data.classes import CLASSES
 from ..run_folder import CONFIG_FILE, RunFolderError
+from ..train.predict import CONTROLS
 
-CONTROL_BRANCHES = ("local_whole_film", "fusion_whole_film")
+CONTROL_BRANCHES = tuple(str(branch) for branch in CONTROLS.values())  # the whole-film control's branches
 # What a twin may change against the run holding its control: the attention's settings, and not
 # training a control of its own.
 TWIN_FIELDS = ("name", "model.attention.", "training.control")

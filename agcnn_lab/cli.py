@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -21,6 +22,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"agcnn-lab {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader left early (`agcnn-lab config show cpu | head`): stop as `cat` would, quietly.
+        # Python flushes stdout again at exit, so point it at devnull first (the recipe of Python's
+        # own signal docs), or that flush raises once more and prints a traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, the shell's status for a writer whose reader closed the pipe
     finally:
         from .train.distributed import leave_process_group
 

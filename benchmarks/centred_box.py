@@ -40,6 +40,7 @@ from agcnn_lab.attention import AttentionCrop  # noqa: E402
 from agcnn_lab.evaluate.fixed_box import fixed_box_sweep  # noqa: E402
 from agcnn_lab.evaluate.tau_sweep import TAUS, HeatmapSet, global_heatmaps, tau_sweep  # noqa: E402
 from agcnn_lab.experiment import load_data, load_run  # noqa: E402
+from agcnn_lab.figures.save import save_figure  # noqa: E402
 from agcnn_lab.report import markdown_table  # noqa: E402
 from agcnn_lab.train.loader import make_loader  # noqa: E402
 
@@ -138,9 +139,8 @@ def main() -> None:
         print(f"\nthe mean of {len(curves)} runs\n")
         print(markdown_table(mean.round(3).set_index("kind")))
     fig = plot_box_curves(mean, f"validation, single lesions ({len(curves)} run{'s' if len(curves) > 1 else ''})")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(args.out, dpi=150)
-    print(f"\nfigure: {args.out}")
+    print()
+    save_figure(fig, args.out)
 
 
 if __name__ == "__main__":

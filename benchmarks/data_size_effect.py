@@ -40,6 +40,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 
 from agcnn_lab.evaluate import branch_mean_auc, seeds_attention_effect  # noqa: E402
 from agcnn_lab.figures.lesion_size import verdict_colour  # noqa: E402
+from agcnn_lab.figures.save import save_figure  # noqa: E402
 from agcnn_lab.report import markdown_table  # noqa: E402
 from agcnn_lab.run_folder import SEED_FIELDS, RunFolderError, seed_replicates  # noqa: E402
 
@@ -190,9 +191,8 @@ def main(argv: list[str] | None = None) -> None:
           "interval over the films], each seed's own, and each branch's mean AUC\n")
     print(markdown_table(printable(table)))
     fig = plot_effect_by_data_size(table)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(args.out, dpi=150)
-    print(f"\nfigure: {args.out}")
+    print()
+    save_figure(fig, args.out)
 
 
 if __name__ == "__main__":

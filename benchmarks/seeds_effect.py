@@ -1,6 +1,9 @@
 """A setting's attention effect averaged over its training seeds, from the runs' files (no training).
 
     .venv/bin/python benchmarks/seeds_effect.py              # the levers measured on v4 and v6 (BENCHMARKS.md)
+    .venv/bin/python benchmarks/seeds_effect.py --by-disease --split val --setting "v7" runs/exp-v7-seed0 ...
+    .venv/bin/python benchmarks/seeds_effect.py --setting "v7, centred 45%" runs/exp-v7-seed0-tau0.6-box0.45 ... \
+        --controls runs/exp-v7-seed0 ...     # crop-only twins (tau_effect.py's), each beside its control run
     .venv/bin/python benchmarks/seeds_effect.py --split val \
         --setting "tau 0.7 (the rule)" runs/tau0.7-demo-cpu runs/exp-v4-seed1 runs/exp-v4-seed2 \
         --setting "class activation map" runs/exp-v4-cam runs/exp-v4-seed1-cam runs/exp-v4-seed2-cam
@@ -12,6 +15,10 @@ the paired 95% interval of that mean over the films (evaluate.seeds_attention_ef
 bootstrap replicate scores every run on one resample of the films), and each seed's own effect.
 The interval is the films' sampling error for these trained models; the spread of the seeds'
 own effects is the training noise, which three seeds only sketch.
+
+--by-disease adds, per setting and split, one row per disease: each branch's effect on that
+disease with its interval, beside the whole film's own AUC there. A disease the whole film already
+scores at 1.000 has nothing left to gain, and adds 0 to the mean over the 14 whatever the crop does.
 
 Settings are chosen on the validation split. The test columns re-read predictions that were
 read once, when each run finished; they choose nothing. The runs of one setting must differ in
@@ -25,7 +32,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from agcnn_lab.evaluate import seeds_attention_effect
+from agcnn_lab.data.classes import CLASSES
+from agcnn_lab.evaluate import per_class_auc, seeds_attention_effect
+from agcnn_lab.evaluate.twins import twin_predictions
 from agcnn_lab.report import markdown_table
 from agcnn_lab.run_folder import RunFolderError, seed_replicates
 
@@ -53,14 +62,21 @@ LEVERS = {
 }
 
 
-def read_setting(name: str, runs: list[str]) -> list[pd.DataFrame]:
-    """Each run's predictions.csv, after checking that the runs differ in their seed alone."""
-    for run in runs:
+def read_setting(name: str, runs: list[str], controls: list[str] | None = None) -> list[pd.DataFrame]:
+    """Each run's predictions.csv, after checking that the runs differ in their seed alone. With
+    `controls` (one per run, in order), each run is a crop-only twin (tau_effect.py's) and its
+    whole-film branches come from its control run (evaluate.twins.twin_predictions, which refuses
+    a twin trained otherwise or from another stage I)."""
+    if controls is not None and len(controls) != len(runs):
+        raise SystemExit(f"{name!r}: {len(runs)} run(s) but {len(controls)} control run(s); give one control per run")
+    for run in [*runs, *(controls or [])]:
         for needed in ("config.json", "predictions.csv"):
             if not (Path(run) / needed).is_file():
                 raise SystemExit(f"{run}: no {needed}; {name!r} needs its finished runs (BENCHMARKS.md has their commands)")
     try:
         seed_replicates(runs, f"the runs of {name!r}")
+        if controls is not None:
+            return [twin_predictions(run, control) for run, control in zip(runs, controls, strict=True)]
     except RunFolderError as err:
         raise SystemExit(str(err)) from None
     return [pd.read_csv(Path(run) / "predictions.csv") for run in runs]
@@ -81,6 +97,26 @@ def effect_rows(name: str, tables: list[pd.DataFrame], splits: list[str], n_boot
     return rows
 
 
+def disease_rows(tables: list[pd.DataFrame], split: str, n_boot: int) -> pd.DataFrame:
+    """One row per disease and a "mean" row: per branch (local, fusion) the whole film's AUC (the
+    mean over the seeds) and the crop's effect over the seeds with its paired 95% interval."""
+    effect = seeds_attention_effect(tables, split, n_boot=n_boot)
+    columns = {}
+    for branch in ("local", "fusion"):
+        control = f"{branch}_whole_film"
+        aucs = []
+        for table in tables:
+            rows = table[(table["split"] == split) & (table["branch"] == control)]
+            aucs.append(per_class_auc(rows[[f"true_{c}" for c in CLASSES]].to_numpy(), rows[list(CLASSES)].to_numpy()))
+        whole = [float(pd.Series([a[c] for a in aucs]).mean()) for c in CLASSES]
+        columns[f"{control} AUC"] = [f"{auc:.3f}" for auc in [*whole, sum(whole) / len(whole)]]
+        intervals = [*(effect[branch]["ci95_auc"][c] for c in CLASSES), effect[branch]["ci95"]]
+        means = [*(effect[branch]["auc"][c] for c in CLASSES), effect[branch]["mean"]]
+        columns[f"{branch}: crop - whole film"] = [f"{d:+.3f} [{lo:+.3f}, {hi:+.3f}]"
+                                                   for d, (lo, hi) in zip(means, intervals, strict=True)]
+    return pd.DataFrame(columns, index=pd.Index([*CLASSES, "mean"], name="disease"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--setting", nargs="+", action="append", metavar=("NAME", "RUN"),
@@ -88,16 +124,26 @@ def main() -> None:
                              "default: the levers of BENCHMARKS.md")
     parser.add_argument("--split", nargs="+", choices=("val", "test"), default=["val", "test"])
     parser.add_argument("--n-boot", type=int, default=1000)
+    parser.add_argument("--controls", nargs="+", default=None,
+                        help="with one --setting of crop-only twins: the runs holding their whole-film control, one per run")
+    parser.add_argument("--by-disease", action="store_true", help="also each disease's effect, per setting and split")
     args = parser.parse_args()
+    if args.controls is not None and (args.setting is None or len(args.setting) != 1):
+        raise SystemExit("--controls goes with exactly one --setting (its runs' controls, in order)")
     settings = {s[0]: list(s[1:]) for s in args.setting} if args.setting else {k: list(v) for k, v in LEVERS.items()}
     empty = [name for name, runs in settings.items() if not runs]
     if empty:
         raise SystemExit(f"--setting {empty[0]!r} names no run folder; give NAME RUN [RUN ...]")
-    read = {name: read_setting(name, runs) for name, runs in settings.items()}  # every check first
+    read = {name: read_setting(name, runs, args.controls) for name, runs in settings.items()}  # every check first
     rows = [row for name, tables in read.items() for row in effect_rows(name, tables, args.split, args.n_boot)]
     print("crop minus whole film, mean AUC over the 14 diseases: the mean over the seeds [paired 95% "
           "interval over the films], and each seed's own\n")
     print(markdown_table(pd.DataFrame(rows).set_index("setting")))
+    if args.by_disease:
+        for name, tables in read.items():
+            for split in args.split:
+                print(f"\n### {name}, {split}: each disease, the mean over the seeds [paired 95% interval over the films]\n")
+                print(markdown_table(disease_rows(tables, split, args.n_boot)))
 
 
 if __name__ == "__main__":

@@ -49,9 +49,10 @@ from matplotlib.lines import Line2D  # noqa: E402
 
 from agcnn_lab.config import Profile  # noqa: E402
 from agcnn_lab.evaluate import branch_mean_auc, seeds_attention_effect  # noqa: E402
-from agcnn_lab.evaluate.twins import CONTROL_BRANCHES, twin_predictions  # noqa: E402
+from agcnn_lab.evaluate.twins import CONTROL_BRANCHES, rival_predictions, twin_predictions  # noqa: E402
 from agcnn_lab.experiment import run_from_global_stage  # noqa: E402
 from agcnn_lab.figures.lesion_size import verdict_colour  # noqa: E402
+from agcnn_lab.figures.save import save_figure  # noqa: E402
 from agcnn_lab.report import markdown_table  # noqa: E402
 from agcnn_lab.run_folder import CONFIG_FILE, RunFolderError, seed_replicates  # noqa: E402
 
@@ -118,13 +119,12 @@ def head_to_head(bases: list[Path], twins: list[Path], tau: float, n_boot: int) 
     papers = [twin_folder(base, tau) for base in bases]
     if not all((paper / "predictions.csv").is_file() for paper in papers):
         return None
-    crops = ("local", "fusion")
-    tables = []
-    for paper, twin in zip(papers, twins, strict=True):
-        centred, theirs = pd.read_csv(twin / "predictions.csv"), pd.read_csv(paper / "predictions.csv")
-        theirs = theirs[theirs["branch"].isin(crops)].assign(branch=lambda t: t["branch"] + "_paper_box")
-        tables.append(pd.concat([centred[centred["branch"].isin(crops)], theirs], ignore_index=True))
-    controls = {branch: f"{branch}_paper_box" for branch in crops}
+    try:
+        tables = [rival_predictions(twin, paper, "_paper_box", may_differ=TWIN_FIELDS)
+                  for paper, twin in zip(papers, twins, strict=True)]
+    except RunFolderError as err:
+        raise SystemExit(str(err)) from None
+    controls = {branch: f"{branch}_paper_box" for branch in ("local", "fusion")}
     return {split: seeds_attention_effect(tables, split, n_boot=n_boot, controls=controls) for split in ("val", "test")}
 
 
@@ -255,9 +255,8 @@ def main() -> None:
           "interval over the films] (each seed's own)\n")
     print(markdown_table(printable(table)))
     fig = plot_tau_effect(table)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(args.out, dpi=150)
-    print(f"\nfigure: {args.out}")
+    print()
+    save_figure(fig, args.out)
 
 
 if __name__ == "__main__":

@@ -56,6 +56,7 @@ from agcnn_lab.evaluate.lesion_size import effect_by_lesion_size  # noqa: E402
 from agcnn_lab.evaluate.twins import twin_predictions  # noqa: E402
 from agcnn_lab.experiment import load_data  # noqa: E402
 from agcnn_lab.figures.lesion_size import SIZE_AXIS, plot_when_zoom_pays  # noqa: E402
+from agcnn_lab.figures.save import save_figure  # noqa: E402
 from agcnn_lab.report import markdown_table  # noqa: E402
 from agcnn_lab.run_folder import RunFolderError, seed_replicates  # noqa: E402
 from agcnn_lab.train.predict import CONTROLS  # noqa: E402
@@ -151,9 +152,7 @@ def main() -> None:
         print()
 
     fig = plot_when_zoom_pays(tables, split=args.split, runs=len(runs), xlabel=AXES[args.by])
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=150)
-    print(f"figure: {out}")
+    save_figure(fig, out)
 
 
 if __name__ == "__main__":

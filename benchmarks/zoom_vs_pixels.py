@@ -40,6 +40,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 from agcnn_lab.config import Profile  # noqa: E402
 from agcnn_lab.experiment import CONTROL_DIR, run_from_global_stage  # noqa: E402
 from agcnn_lab.figures.lesion_size import verdict_colour  # noqa: E402
+from agcnn_lab.figures.save import save_figure  # noqa: E402
 from agcnn_lab.report import markdown_table  # noqa: E402
 from agcnn_lab.run_folder import CONFIG_FILE, RunFolderError  # noqa: E402
 
@@ -181,9 +182,8 @@ def main() -> None:
     table = pd.concat(tables, ignore_index=True)
     print(markdown_table(table.drop(columns="run").round(3).set_index("series")))
     fig = plot_effect_by_input_size(table)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(args.out, dpi=150)
-    print(f"\nfigure: {args.out}")
+    print()
+    save_figure(fig, args.out)
 
 
 if __name__ == "__main__":

@@ -65,3 +65,36 @@ def test_runs_of_one_setting_must_differ_in_their_seed_alone(tmp_path):
 def test_the_default_settings_name_three_seeds_each():
     assert all(len(runs) == 3 for runs in seeds_effect.LEVERS.values())
     assert seeds_effect.LEVERS["tau 0.7 (the rule)"][0] == "runs/tau0.7-demo-cpu"
+
+
+def test_by_disease_each_disease_has_its_effect_and_the_whole_films_auc(tmp_path):
+    gained = [_run(tmp_path / f"gain{s}", s, 0.5) for s in range(3)]
+    table = seeds_effect.disease_rows(seeds_effect.read_setting("gain", gained), "val", n_boot=100)
+    assert list(table.index) == [*CLASSES, "mean"]
+    assert list(table.columns) == ["local_whole_film AUC", "local: crop - whole film",
+                                   "fusion_whole_film AUC", "fusion: crop - whole film"]
+    lows = [float(cell.split("[")[1].split(",")[0]) for cell in table["local: crop - whole film"]]
+    assert all(low > 0 for low in lows)  # the gain is planted in every disease
+    assert all(0.5 < float(auc) < 1 for auc in table["local_whole_film AUC"])
+    rows = seeds_effect.effect_rows("gain", seeds_effect.read_setting("gain", gained), ["val"], n_boot=100)
+    mean = float(table.loc["mean", "local: crop - whole film"].split(" [")[0])
+    assert abs(mean - float(rows[0]["local"].split(" [")[0])) <= 0.0005  # the summary's mean, to its rounding
+
+
+def test_twins_read_their_whole_film_control_from_their_control_runs(tmp_path):
+    bases = [_run(tmp_path / f"base{s}", s, 0.0) for s in range(2)]
+    twins = []
+    for s, base in enumerate(bases):  # a crop-only twin: the base's table without the whole-film branches
+        table = pd.read_csv(f"{base}/predictions.csv")
+        folder = tmp_path / f"twin{s}"
+        folder.mkdir()
+        table[~table["branch"].str.endswith("whole_film")].to_csv(folder / "predictions.csv", index=False)
+        get_profile("cpu").with_changes(**{"training.seed": s, "model.attention.box_area": 0.45,
+                                           "training.control": False}).write(folder / "config.json")
+        twins.append(str(folder))
+    tables = seeds_effect.read_setting("centred", twins, bases)
+    assert all({"local", "local_whole_film", "fusion", "fusion_whole_film"} <= set(t["branch"]) for t in tables)
+    with pytest.raises(SystemExit, match="2 run\\(s\\) but 1 control run"):
+        seeds_effect.read_setting("centred", twins, bases[:1])
+    with pytest.raises(SystemExit, match="differs from its control"):
+        seeds_effect.read_setting("centred", twins, bases[::-1])  # seed 0's twin beside seed 1's run

@@ -1,6 +1,9 @@
 """The agcnn-lab command: the control flag, configurations, and one-line errors before any data is read."""
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -94,6 +97,20 @@ def test_config_show_prints_what_config_reads(tmp_path, capsys):
     path.write_text(text)
     assert main(["config", "show", str(path)]) == 0
     assert Profile.from_json(capsys.readouterr().out) == get_profile("ci")
+
+
+def test_a_reader_that_closes_the_pipe_stops_the_command_quietly():
+    """`agcnn-lab config show cpu | head -1`: the pipe's reader is gone before the command writes, so
+    every write fails (deterministically: the read end is closed before the command starts)."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run([sys.executable, "-m", "agcnn_lab", "config", "show", "cpu"], stdout=write_end,
+                              stderr=subprocess.PIPE, text=True, timeout=120)
+    finally:
+        os.close(write_end)
+    assert done.stderr == ""  # no traceback, no "Exception ignored ... BrokenPipeError"
+    assert done.returncode == 141
 
 
 def test_config_file_runs_a_changed_copy(tmp_path, ci_phantom):

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from agcnn_lab.data.classes import CLASSES
-from agcnn_lab.evaluate.twins import CONTROL_BRANCHES, twin_predictions
+from agcnn_lab.evaluate.twins import CONTROL_BRANCHES, rival_predictions, twin_predictions
 from agcnn_lab.profiles import get_profile
 from agcnn_lab.run_folder import RunFolderError
 
@@ -72,3 +72,22 @@ def test_a_folder_without_its_files_is_named(base, tmp_path):
     get_profile("ci").write(bare / "config.json")
     with pytest.raises(RunFolderError, match=r"bare: no predictions.csv; point at a finished run"):
         twin_predictions(base, bare)
+
+
+def test_two_boxes_head_to_head_rename_the_rivals_crop_branches(base, tmp_path):
+    centred = _run(tmp_path / "centred", _predictions(BRANCHES, offset=0.25), **{
+        "name": "centred", "model.attention.box_area": 0.45, "training.control": False})
+    table = rival_predictions(centred, base, "_paper_box")
+    assert sorted(set(table["branch"])) == ["fusion", "fusion_paper_box", "local", "local_paper_box"]
+    theirs = pd.read_csv(base / "predictions.csv")
+    pd.testing.assert_frame_equal(table[table["branch"] == "local_paper_box"].reset_index(drop=True),
+                                  theirs[theirs["branch"] == "local"].assign(branch="local_paper_box").reset_index(drop=True))
+
+    with pytest.raises(RunFolderError, match="not its own rival"):
+        rival_predictions(base, base, "_paper_box")
+    restarted = _run(tmp_path / "restarted", _predictions(BRANCHES, global_scale=0.5))
+    with pytest.raises(RunFolderError, match="restarted: its global branch's predictions are not .*base's"):
+        rival_predictions(restarted, base, "_paper_box")
+    cam = _run(tmp_path / "cam", _predictions(BRANCHES), **{"model.attention.reduce": "cam"})
+    with pytest.raises(RunFolderError, match=r"cam differs from its rival .*base beyond model.attention.box_area"):
+        rival_predictions(cam, base, "_paper_box", may_differ=("name", "model.attention.box_area", "training.control"))

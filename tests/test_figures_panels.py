@@ -30,7 +30,7 @@ def test_the_command_draws_the_seed_asked_for_and_saves_it(tmp_path, capsys):
         return fig
 
     out = save_figure_command("Draw x.", draw, default_dpi=30, argv=["--out", str(tmp_path / "a" / "x.png"), "--seed", "3"])
-    assert seeds == [3] and out.stat().st_size > 100 and "wrote" in capsys.readouterr().out
+    assert seeds == [3] and out.stat().st_size > 100 and capsys.readouterr().out == f"figure: {out}\n"
     with pytest.raises(SystemExit):
         save_figure_command("Draw x.", draw, default_dpi=30, argv=[])  # --out is required
 

@@ -1,16 +1,18 @@
-"""A crop-only twin beside the run that holds its whole-film control: one predictions table.
+"""Two runs that share a stage I, joined into one predictions table: a crop-only twin beside the
+run that holds its whole-film control, or two boxes head to head.
 
-    from agcnn_lab.evaluate import attention_effect
-    from agcnn_lab.evaluate.twins import twin_predictions
+    from agcnn_lab.evaluate import seeds_attention_effect
+    from agcnn_lab.evaluate.twins import rival_predictions, twin_predictions
     table = twin_predictions("runs/demo-cpu-tau0.6-box0.45", "runs/demo-cpu")
-    attention_effect(table, "test")         # the centred box's crop against demo-cpu's whole film
+    seeds_attention_effect([table], "test")   # the centred box's crop against demo-cpu's whole film
+    versus = rival_predictions("runs/demo-cpu-tau0.6-box0.45", "runs/demo-cpu", "_paper_box")
+    seeds_attention_effect([versus], "test", controls={"local": "local_paper_box", "fusion": "fusion_paper_box"})
 
 A twin (benchmarks/tau_effect.py, experiment.run_from_global_stage) trains stages II and III on
 another run's stage I with another box and no control of its own: the whole-film control does
 not look at the box, so the base run's control is the twin's as well. It is only a fair control
-if the two runs differ in the box alone and share stage I; `twin_predictions` checks both
-(RunFolderError, naming the runs and the fields) before it joins the twin's crop branches to the
-base's whole-film branches.
+if the two runs differ in the box alone and share stage I; `check_same_start` checks both
+(RunFolderError, naming the runs and the fields) before either join.
 """
 
 from __future__ import annotations
@@ -33,31 +35,52 @@ TWIN_FIELDS = ("name", "model.attention.", "training.control")
 PREDICTIONS_FILE = "predictions.csv"
 
 
-def twin_predictions(twin: str | os.PathLike, control: str | os.PathLike,
-                     may_differ: tuple[str, ...] = TWIN_FIELDS) -> pd.DataFrame:
-    """`twin`'s predictions with its whole-film branches taken from `control`'s run (the twin's
-    own table when the two are one folder). Refused when a folder has no config.json or
-    predictions.csv, when the configurations differ in a field outside `may_differ` (dotted
-    prefixes, as Profile.differences takes them), or when the twin's global branch does not
-    predict what the control run's does (it did not start from that run's stage I)."""
-    twin, control = Path(twin), Path(control)
-    for folder in (twin, control):
+def check_same_start(twin: str | os.PathLike, other: str | os.PathLike, may_differ: tuple[str, ...] = TWIN_FIELDS,
+                     role: str = "its control") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The two runs' predictions tables, once the runs are shown to be twins: refused when a folder
+    has no config.json or predictions.csv, when the configurations differ in a field outside
+    `may_differ` (dotted prefixes, as Profile.differences takes them), or when `twin`'s global
+    branch does not predict what `other`'s does (it did not start from that run's stage I). `role`
+    names `other` in the message."""
+    twin, other = Path(twin), Path(other)
+    for folder in (twin, other):
         for name in (CONFIG_FILE, PREDICTIONS_FILE):
             if not (folder / name).is_file():
                 raise RunFolderError(f"{folder}: no {name}; point at a finished run (agcnn-lab demo --out {folder})")
-    if twin.resolve() == control.resolve():
-        return pd.read_csv(twin / PREDICTIONS_FILE)
-    differences = Profile.read(control / CONFIG_FILE).differences(Profile.read(twin / CONFIG_FILE), ignoring=may_differ)
+    differences = Profile.read(other / CONFIG_FILE).differences(Profile.read(twin / CONFIG_FILE), ignoring=may_differ)
     if differences:
         allowed = ", ".join(f"{f}*" if f.endswith(".") else f for f in may_differ if f not in ("name", "training.control"))
-        raise RunFolderError(f"{twin} differs from its control {control} beyond {allowed} ({'; '.join(differences)}); "
-                             "the control must be trained as the crop is")
-    ours, theirs = pd.read_csv(twin / PREDICTIONS_FILE), pd.read_csv(control / PREDICTIONS_FILE)
+        raise RunFolderError(f"{twin} differs from {role} {other} beyond {allowed} ({'; '.join(differences)}); "
+                             "the two must be trained alike but for the box")
+    ours, theirs = pd.read_csv(twin / PREDICTIONS_FILE), pd.read_csv(other / PREDICTIONS_FILE)
     key = ["split", "image"]
     own_global, their_global = (t[t["branch"] == "global"].sort_values(key) for t in (ours, theirs))
     if (list(own_global["image"]) != list(their_global["image"])
             or not np.allclose(own_global[list(CLASSES)], their_global[list(CLASSES)], atol=1e-6)):
-        raise RunFolderError(f"{twin}: its global branch's predictions are not {control}'s; "
-                             "a twin must start from its control run's stage I")
+        raise RunFolderError(f"{twin}: its global branch's predictions are not {other}'s; "
+                             "twins must start from one stage I")
+    return ours, theirs
+
+
+def twin_predictions(twin: str | os.PathLike, control: str | os.PathLike,
+                     may_differ: tuple[str, ...] = TWIN_FIELDS) -> pd.DataFrame:
+    """`twin`'s predictions with its whole-film branches taken from `control`'s run (the twin's
+    own table when the two are one folder), after `check_same_start`'s checks."""
+    if Path(twin).resolve() == Path(control).resolve():
+        return check_same_start(twin, control, may_differ)[0]
+    ours, theirs = check_same_start(twin, control, may_differ)
     return pd.concat([ours[~ours["branch"].isin(CONTROL_BRANCHES)], theirs[theirs["branch"].isin(CONTROL_BRANCHES)]],
                      ignore_index=True)
+
+
+def rival_predictions(twin: str | os.PathLike, rival: str | os.PathLike, suffix: str,
+                      may_differ: tuple[str, ...] = TWIN_FIELDS) -> pd.DataFrame:
+    """Two crops head to head: `twin`'s crop branches beside `rival`'s, renamed `<branch><suffix>`
+    (so `seeds_attention_effect([table], split, controls={"local": "local" + suffix, ...})` reads
+    the twin's box minus the rival's), after `check_same_start`'s checks: two boxes, one stage I."""
+    if Path(twin).resolve() == Path(rival).resolve():
+        raise RunFolderError(f"{twin}: a run is not its own rival")
+    ours, theirs = check_same_start(twin, rival, may_differ, role="its rival")
+    crops = [str(branch) for branch in CONTROLS]
+    theirs = theirs[theirs["branch"].isin(crops)].assign(branch=lambda t: t["branch"] + suffix)
+    return pd.concat([ours[ours["branch"].isin(crops)], theirs], ignore_index=True)

@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from ..paper import FILM_SIZE, RECIPE
+from .save import save_figure
 from .style import BRANCH_COLOURS
 
 GREY = "#6b6b6b"
@@ -135,9 +136,7 @@ def main() -> None:
     parser.add_argument("out", type=Path, nargs="?", default=Path("docs/figures/architecture.png"))
     args = parser.parse_args()
     fig = plot_architecture()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(args.out, dpi=200)
-    print(f"wrote {args.out}")
+    save_figure(fig, args.out, dpi=200)
 
 
 if __name__ == "__main__":

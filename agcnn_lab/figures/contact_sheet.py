@@ -28,6 +28,7 @@ from matplotlib.patches import Rectangle
 
 from ..data import CLASSES, read_boxes, read_entries, read_image
 from ..data.nih_release import BOX_LIST, ENTRY_TABLE
+from .save import save_figure
 from .style import TRUTH_COLOUR
 
 REAL_COLUMNS = 2
@@ -174,9 +175,7 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = args.phantom or generate(Path(tmp) / "phantom", 200, size=512, seed=args.seed, difficulty=difficulty)
         fig = phantom_contact_sheet(root, args.real, seed=args.seed)
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(args.out, dpi=110)
-    print(f"wrote {args.out}")
+        save_figure(fig, args.out, dpi=110)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,8 @@ import cv2
 import numpy as np
 from matplotlib.figure import Figure
 
+from .save import save_figure
+
 FACTOR = 4  # the global branch's view: the source reduced 4x (512 px -> 128 px)
 
 
@@ -57,7 +59,4 @@ def save_figure_command(description: str, make_figure: Callable[..., Figure], de
         parser.add_argument(f"--{name}", choices=list(values), default=values[0])
     args = parser.parse_args(argv)
     fig = make_figure(args.seed, **{name: getattr(args, name) for name in choices or {}})
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(args.out, dpi=args.dpi)
-    print(f"wrote {args.out}")
-    return args.out
+    return save_figure(fig, args.out, dpi=args.dpi)

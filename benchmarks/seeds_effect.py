@@ -17,8 +17,8 @@ The interval is the films' sampling error for these trained models; the spread o
 own effects is the training noise, which three seeds only sketch.
 
 --by-disease adds, per setting and split, one row per disease: each branch's effect on that
-disease with its interval, beside the whole film's own AUC there. A disease the whole film already
-scores at 1.000 has nothing left to gain, and adds 0 to the mean over the 14 whatever the crop does.
+disease with its interval, beside the whole film's own AUC there. On a disease the whole film
+already scores at 1.000 the crop has nothing to gain (it can only lose), whatever its zoom resolves.
 
 Settings are chosen on the validation split. The test columns re-read predictions that were
 read once, when each run finished; they choose nothing. The runs of one setting must differ in
@@ -59,6 +59,7 @@ LEVERS = {
     "v7, local input 64 px (tau 0.6)": ("runs/exp-v7-seed0-local64", "runs/exp-v7-seed1-local64",
                                         "runs/exp-v7-seed2-local64"),
     "v7 small forms, seeds 3-5 (tau 0.6)": ("runs/exp-v7-seed3", "runs/exp-v7-seed4", "runs/exp-v7-seed5"),
+    "v7 small forms, seeds 0-5 (tau 0.6)": tuple(f"runs/exp-v7-seed{seed}" for seed in range(6)),
 }
 
 

@@ -62,8 +62,9 @@ def test_runs_of_one_setting_must_differ_in_their_seed_alone(tmp_path):
         seeds_effect.read_setting("missing", [first, str(tmp_path / "absent")])
 
 
-def test_the_default_settings_name_three_seeds_each():
-    assert all(len(runs) == 3 for runs in seeds_effect.LEVERS.values())
+def test_the_default_settings_name_three_seeds_or_more_each_once():
+    assert all(len(runs) >= 3 and len(set(runs)) == len(runs) for runs in seeds_effect.LEVERS.values())
+    assert len(seeds_effect.LEVERS["v7 small forms, seeds 0-5 (tau 0.6)"]) == 6
     assert seeds_effect.LEVERS["tau 0.7 (the rule)"][0] == "runs/tau0.7-demo-cpu"
 
 

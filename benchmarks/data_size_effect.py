@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -38,6 +39,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
+from agcnn_lab.config import Profile  # noqa: E402
 from agcnn_lab.evaluate import branch_mean_auc, seeds_attention_effect  # noqa: E402
 from agcnn_lab.figures.lesion_size import verdict_colour  # noqa: E402
 from agcnn_lab.figures.save import save_figure  # noqa: E402
@@ -56,9 +58,21 @@ SIZE_FIELDS = (*SEED_FIELDS, "data.phantom_patients", "data.root")
 BRANCHES = ("global", "local", "local_whole_film", "fusion", "fusion_whole_film")
 
 
-def read_setting(runs: list[str]) -> dict:
-    """One phantom size: its runs' configs checked (seed alone differs), their predictions, the
-    patients and the training films (run.json), refused when the runs disagree on the films."""
+@dataclass(frozen=True)
+class Setting:
+    """One phantom size: its runs (one per training seed), their shared configuration, the
+    phantom's patients, the training films of every run, and each run's predictions.csv."""
+
+    runs: list[str]
+    profile: Profile
+    patients: int
+    films: int
+    tables: list[pd.DataFrame]
+
+
+def read_setting(runs: list[str]) -> Setting:
+    """One phantom size, its runs' configs checked (seed alone differs) and their training films
+    (run.json) checked equal; refused when a file is missing or the runs disagree."""
     for run in runs:
         for needed in ("config.json", "run.json", "predictions.csv"):
             if not (Path(run) / needed).is_file():
@@ -70,34 +84,34 @@ def read_setting(runs: list[str]) -> dict:
     films = {run: json.loads((Path(run) / "run.json").read_text())["sizes"]["train"] for run in runs}
     if len(set(films.values())) != 1:
         raise SystemExit(f"the runs of one setting trained on different numbers of films: {films}")
-    return {"runs": list(runs), "profile": profiles[0], "patients": profiles[0].data.phantom_patients,
-            "films": films[runs[0]], "tables": [pd.read_csv(Path(run) / "predictions.csv") for run in runs]}
+    return Setting(runs=list(runs), profile=profiles[0], patients=profiles[0].data.phantom_patients,
+                   films=films[runs[0]], tables=[pd.read_csv(Path(run) / "predictions.csv") for run in runs])
 
 
-def check_one_axis(settings: list[dict]) -> None:
+def check_one_axis(settings: list[Setting]) -> None:
     """Refuse settings that differ in anything but the number of patients, or share it."""
     first = settings[0]
     for other in settings[1:]:
-        changed = first["profile"].differences(other["profile"], ignoring=SIZE_FIELDS)
+        changed = first.profile.differences(other.profile, ignoring=SIZE_FIELDS)
         if changed:
-            raise SystemExit(f"{other['runs'][0]} differs from {first['runs'][0]} beyond the phantom's size "
+            raise SystemExit(f"{other.runs[0]} differs from {first.runs[0]} beyond the phantom's size "
                              f"({'; '.join(changed)}); the settings must differ in data.phantom_patients alone")
-    sizes = [s["patients"] for s in settings]
+    sizes = [s.patients for s in settings]
     if len(set(sizes)) != len(sizes):
         raise SystemExit(f"two settings have the same number of patients ({sizes}); one setting a size")
 
 
-def size_rows(settings: list[dict], splits: list[str], n_boot: int) -> pd.DataFrame:
+def size_rows(settings: list[Setting], splits: list[str], n_boot: int) -> pd.DataFrame:
     """One row per setting and split: patients, training films, each branch's mean AUC over
     the seeds, and the effect of each branch over the seeds with its paired 95% interval."""
     rows = []
-    for setting in sorted(settings, key=lambda s: s["patients"]):
+    for setting in sorted(settings, key=lambda s: s.patients):
         for split in splits:
-            row = {"patients": setting["patients"], "training films": setting["films"], "split": split,
-                   "seeds": len(setting["tables"])}
+            row = {"patients": setting.patients, "training films": setting.films, "split": split,
+                   "seeds": len(setting.tables)}
             for branch in BRANCHES:
-                row[branch] = float(np.mean([branch_mean_auc(table, split, branch) for table in setting["tables"]]))
-            effect = seeds_attention_effect(setting["tables"], split, n_boot=n_boot)
+                row[branch] = float(np.mean([branch_mean_auc(table, split, branch) for table in setting.tables]))
+            effect = seeds_attention_effect(setting.tables, split, n_boot=n_boot)
             for branch in ("local", "fusion"):
                 row[f"effect {branch}"] = effect[branch]["mean"]
                 row[f"{branch} lo"], row[f"{branch} hi"] = effect[branch]["ci95"]

@@ -33,7 +33,7 @@ from pathlib import Path
 import pandas as pd
 
 from agcnn_lab.data.classes import CLASSES
-from agcnn_lab.evaluate import per_class_auc, seeds_attention_effect
+from agcnn_lab.evaluate import branch_mean_auc, per_class_auc, seeds_attention_effect
 from agcnn_lab.evaluate.twins import twin_predictions
 from agcnn_lab.report import markdown_table
 from agcnn_lab.run_folder import RunFolderError, seed_replicates
@@ -105,12 +105,10 @@ def disease_rows(tables: list[pd.DataFrame], split: str, n_boot: int) -> pd.Data
     columns = {}
     for branch in ("local", "fusion"):
         control = f"{branch}_whole_film"
-        aucs = []
-        for table in tables:
-            rows = table[(table["split"] == split) & (table["branch"] == control)]
-            aucs.append(per_class_auc(rows[[f"true_{c}" for c in CLASSES]].to_numpy(), rows[list(CLASSES)].to_numpy()))
-        whole = [float(pd.Series([a[c] for a in aucs]).mean()) for c in CLASSES]
-        columns[f"{control} AUC"] = [f"{auc:.3f}" for auc in [*whole, sum(whole) / len(whole)]]
+        aucs = pd.DataFrame([per_class_auc(rows[[f"true_{c}" for c in CLASSES]].to_numpy(), rows[list(CLASSES)].to_numpy())
+                             for rows in (t[(t["split"] == split) & (t["branch"] == control)] for t in tables)])
+        mean = sum(branch_mean_auc(t, split, control) for t in tables) / len(tables)  # the summary's mean AUC
+        columns[f"{control} AUC"] = [f"{auc:.3f}" for auc in [*aucs[list(CLASSES)].mean(), mean]]
         intervals = [*(effect[branch]["ci95_auc"][c] for c in CLASSES), effect[branch]["ci95"]]
         means = [*(effect[branch]["auc"][c] for c in CLASSES), effect[branch]["mean"]]
         columns[f"{branch}: crop - whole film"] = [f"{d:+.3f} [{lo:+.3f}, {hi:+.3f}]"

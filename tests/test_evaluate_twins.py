@@ -83,6 +83,8 @@ def test_two_boxes_head_to_head_rename_the_rivals_crop_branches(base, tmp_path):
     pd.testing.assert_frame_equal(table[table["branch"] == "local_paper_box"].reset_index(drop=True),
                                   theirs[theirs["branch"] == "local"].assign(branch="local_paper_box").reset_index(drop=True))
 
+    with pytest.raises(ValueError, match="suffix must not be empty"):
+        rival_predictions(centred, base, "")
     with pytest.raises(RunFolderError, match="not its own rival"):
         rival_predictions(base, base, "_paper_box")
     restarted = _run(tmp_path / "restarted", _predictions(BRANCHES, global_scale=0.5))

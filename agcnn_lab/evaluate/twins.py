@@ -51,7 +51,7 @@ def check_same_start(twin: str | os.PathLike, other: str | os.PathLike, may_diff
     if differences:
         allowed = ", ".join(f"{f}*" if f.endswith(".") else f for f in may_differ if f not in ("name", "training.control"))
         raise RunFolderError(f"{twin} differs from {role} {other} beyond {allowed} ({'; '.join(differences)}); "
-                             "the two must be trained alike but for the box")
+                             "train the two alike but for those fields")
     ours, theirs = pd.read_csv(twin / PREDICTIONS_FILE), pd.read_csv(other / PREDICTIONS_FILE)
     key = ["split", "image"]
     own_global, their_global = (t[t["branch"] == "global"].sort_values(key) for t in (ours, theirs))
@@ -66,9 +66,9 @@ def twin_predictions(twin: str | os.PathLike, control: str | os.PathLike,
                      may_differ: tuple[str, ...] = TWIN_FIELDS) -> pd.DataFrame:
     """`twin`'s predictions with its whole-film branches taken from `control`'s run (the twin's
     own table when the two are one folder), after `check_same_start`'s checks."""
-    if Path(twin).resolve() == Path(control).resolve():
-        return check_same_start(twin, control, may_differ)[0]
     ours, theirs = check_same_start(twin, control, may_differ)
+    if Path(twin).resolve() == Path(control).resolve():
+        return ours
     return pd.concat([ours[~ours["branch"].isin(CONTROL_BRANCHES)], theirs[theirs["branch"].isin(CONTROL_BRANCHES)]],
                      ignore_index=True)
 
@@ -78,6 +78,8 @@ def rival_predictions(twin: str | os.PathLike, rival: str | os.PathLike, suffix:
     """Two crops head to head: `twin`'s crop branches beside `rival`'s, renamed `<branch><suffix>`
     (so `seeds_attention_effect([table], split, controls={"local": "local" + suffix, ...})` reads
     the twin's box minus the rival's), after `check_same_start`'s checks: two boxes, one stage I."""
+    if not suffix:
+        raise ValueError("suffix must not be empty: the rival's branches would take the twin's names")
     if Path(twin).resolve() == Path(rival).resolve():
         raise RunFolderError(f"{twin}: a run is not its own rival")
     ours, theirs = check_same_start(twin, rival, may_differ, role="its rival")

@@ -217,6 +217,11 @@ def test_figure_has_one_errorbar_per_bin(data):
         assert [t.get_text() for t in ax.get_xticklabels()] == table["bin"].tolist()
         assert ax.get_ylabel() == "AUC(crop) - AUC(whole film)"
         assert len(ax.get_legend().get_texts()) == 3
+        # Each bin's count sits on a white ground, legible where it crosses the zero line.
+        counts = [t for t in ax.texts if t.get_text().startswith("n=") or "too few" in t.get_text()]
+        assert len(counts) == len(table)
+        assert all(t.get_bbox_patch() is not None and t.get_bbox_patch().get_facecolor()[:3] == (1.0, 1.0, 1.0)
+                   for t in counts)
     finally:
         plt.close(fig)
     bare = plot_effect_by_lesion_size(table, legend=False)

@@ -102,6 +102,8 @@ def plot_effect_by_lesion_size(
             ha="center",
             va="top",
             fontsize=10,
+            # On a white ground: an interval whose low end sits at 0 puts its label on the zero line.
+            bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.85},
         )
 
     ax.set_xticks(x, table["bin"].astype(str).tolist(), fontsize=11)

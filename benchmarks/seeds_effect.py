@@ -70,7 +70,7 @@ def read_setting(name: str, runs: list[str], controls: list[str] | None = None) 
     a twin trained otherwise or from another stage I)."""
     if controls is not None and len(controls) != len(runs):
         raise SystemExit(f"{name!r}: {len(runs)} run(s) but {len(controls)} control run(s); give one control per run")
-    for run in [*runs, *(controls or [])]:
+    for run in runs:  # a control's files: twin_predictions checks them, naming the folder
         for needed in ("config.json", "predictions.csv"):
             if not (Path(run) / needed).is_file():
                 raise SystemExit(f"{run}: no {needed}; {name!r} needs its finished runs (BENCHMARKS.md has their commands)")
@@ -83,11 +83,17 @@ def read_setting(name: str, runs: list[str], controls: list[str] | None = None) 
     return [pd.read_csv(Path(run) / "predictions.csv") for run in runs]
 
 
-def effect_rows(name: str, tables: list[pd.DataFrame], splits: list[str], n_boot: int) -> list[dict]:
+def split_effects(tables: list[pd.DataFrame], splits: list[str], n_boot: int) -> dict[str, dict]:
+    """{split: evaluate.seeds_attention_effect of the runs on it}: the bootstrap runs once per
+    split, and the summary rows and the per-disease table both read it."""
+    return {split: seeds_attention_effect(tables, split, n_boot=n_boot) for split in splits}
+
+
+def effect_rows(name: str, effects: dict[str, dict]) -> list[dict]:
+    """One summary row per split of `effects` (split_effects')."""
     rows = []
-    for split in splits:
-        effect = seeds_attention_effect(tables, split, n_boot=n_boot)
-        row = {"setting": name, "split": split, "seeds": len(tables)}
+    for split, effect in effects.items():
+        row = {"setting": name, "split": split, "seeds": len(effect["runs"]["local"])}
         for branch in ("local", "fusion"):
             low, high = effect[branch]["ci95"]
             row[branch] = f"{effect[branch]['mean']:+.4f} [{low:+.4f}, {high:+.4f}]"
@@ -98,10 +104,10 @@ def effect_rows(name: str, tables: list[pd.DataFrame], splits: list[str], n_boot
     return rows
 
 
-def disease_rows(tables: list[pd.DataFrame], split: str, n_boot: int) -> pd.DataFrame:
+def disease_rows(tables: list[pd.DataFrame], split: str, effect: dict) -> pd.DataFrame:
     """One row per disease and a "mean" row: per branch (local, fusion) the whole film's AUC (the
-    mean over the seeds) and the crop's effect over the seeds with its paired 95% interval."""
-    effect = seeds_attention_effect(tables, split, n_boot=n_boot)
+    mean over the seeds) and the crop's effect over the seeds with its paired 95% interval
+    (`effect`: the runs' seeds_attention_effect on `split`, split_effects')."""
     columns = {}
     for branch in ("local", "fusion"):
         control = f"{branch}_whole_film"
@@ -134,7 +140,8 @@ def main() -> None:
     if empty:
         raise SystemExit(f"--setting {empty[0]!r} names no run folder; give NAME RUN [RUN ...]")
     read = {name: read_setting(name, runs, args.controls) for name, runs in settings.items()}  # every check first
-    rows = [row for name, tables in read.items() for row in effect_rows(name, tables, args.split, args.n_boot)]
+    effects = {name: split_effects(tables, args.split, args.n_boot) for name, tables in read.items()}
+    rows = [row for name in read for row in effect_rows(name, effects[name])]
     print("crop minus whole film, mean AUC over the 14 diseases: the mean over the seeds [paired 95% "
           "interval over the films], and each seed's own\n")
     print(markdown_table(pd.DataFrame(rows).set_index("setting")))
@@ -142,7 +149,7 @@ def main() -> None:
         for name, tables in read.items():
             for split in args.split:
                 print(f"\n### {name}, {split}: each disease, the mean over the seeds [paired 95% interval over the films]\n")
-                print(markdown_table(disease_rows(tables, split, args.n_boot)))
+                print(markdown_table(disease_rows(tables, split, effects[name][split])))
 
 
 if __name__ == "__main__":

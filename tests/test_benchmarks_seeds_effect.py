@@ -38,8 +38,8 @@ def _run(folder, seed: int, gain: float, profile=None):
 def test_a_planted_gain_is_found_and_a_null_one_is_not(tmp_path):
     gained = [_run(tmp_path / f"gain{s}", s, 0.5) for s in range(3)]
     null = [_run(tmp_path / f"null{s}", s, 0.0) for s in range(3)]
-    rows = seeds_effect.effect_rows("gain", seeds_effect.read_setting("gain", gained), ["val"], n_boot=200)
-    rows += seeds_effect.effect_rows("null", seeds_effect.read_setting("null", null), ["test"], n_boot=200)
+    rows = seeds_effect.effect_rows("gain", seeds_effect.split_effects(seeds_effect.read_setting("gain", gained), ["val"], 200))
+    rows += seeds_effect.effect_rows("null", seeds_effect.split_effects(seeds_effect.read_setting("null", null), ["test"], 200))
     (gain, null_row) = rows
     assert (gain["split"], gain["seeds"], null_row["split"]) == ("val", 3, "test")
     low = float(gain["local"].split("[")[1].split(",")[0])
@@ -70,14 +70,16 @@ def test_the_default_settings_name_three_seeds_or_more_each_once():
 
 def test_by_disease_each_disease_has_its_effect_and_the_whole_films_auc(tmp_path):
     gained = [_run(tmp_path / f"gain{s}", s, 0.5) for s in range(3)]
-    table = seeds_effect.disease_rows(seeds_effect.read_setting("gain", gained), "val", n_boot=100)
+    tables = seeds_effect.read_setting("gain", gained)
+    effects = seeds_effect.split_effects(tables, ["val"], n_boot=100)
+    table = seeds_effect.disease_rows(tables, "val", effects["val"])
     assert list(table.index) == [*CLASSES, "mean"]
     assert list(table.columns) == ["local_whole_film AUC", "local: crop - whole film",
                                    "fusion_whole_film AUC", "fusion: crop - whole film"]
     lows = [float(cell.split("[")[1].split(",")[0]) for cell in table["local: crop - whole film"]]
     assert all(low > 0 for low in lows)  # the gain is planted in every disease
     assert all(0.5 < float(auc) < 1 for auc in table["local_whole_film AUC"])
-    rows = seeds_effect.effect_rows("gain", seeds_effect.read_setting("gain", gained), ["val"], n_boot=100)
+    rows = seeds_effect.effect_rows("gain", effects)
     mean = float(table.loc["mean", "local: crop - whole film"].split(" [")[0])
     assert abs(mean - float(rows[0]["local"].split(" [")[0])) <= 0.0005  # the summary's mean, to its rounding
 

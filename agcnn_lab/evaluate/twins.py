@@ -41,12 +41,15 @@ def check_same_start(twin: str | os.PathLike, other: str | os.PathLike, may_diff
     has no config.json or predictions.csv, when the configurations differ in a field outside
     `may_differ` (dotted prefixes, as Profile.differences takes them), or when `twin`'s global
     branch does not predict what `other`'s does (it did not start from that run's stage I). `role`
-    names `other` in the message."""
+    names `other` in the message. One folder given twice is its own twin: its table, twice."""
     twin, other = Path(twin), Path(other)
     for folder in (twin, other):
         for name in (CONFIG_FILE, PREDICTIONS_FILE):
             if not (folder / name).is_file():
                 raise RunFolderError(f"{folder}: no {name}; point at a finished run (agcnn-lab demo --out {folder})")
+    if twin.resolve() == other.resolve():  # one run: nothing to compare, one table to read
+        table = pd.read_csv(twin / PREDICTIONS_FILE)
+        return table, table
     differences = Profile.read(other / CONFIG_FILE).differences(Profile.read(twin / CONFIG_FILE), ignoring=may_differ)
     if differences:
         allowed = ", ".join(f"{f}*" if f.endswith(".") else f for f in may_differ if f not in ("name", "training.control"))

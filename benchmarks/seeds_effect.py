@@ -38,12 +38,13 @@ from agcnn_lab.evaluate.twins import twin_predictions
 from agcnn_lab.report import markdown_table
 from agcnn_lab.run_folder import RunFolderError, seed_replicates
 
-# The levers of BENCHMARKS.md, seeds 0 / 1 / 2; each folder's command is in BENCHMARKS.md. The v4
-# ones were measured on the cpu profile as it stood with tau chosen by the pointing-game rule (0.7 in
-# every seed); seed 0's run was `make demo`'s then, kept as runs/tau0.7-demo-cpu. PhantomCXR-14 v6
-# and the last three were measured on the profile with tau fixed at 0.6; runs/demo-cpu is `make
-# demo`'s run, demo-cpu-seed1/2 its seeds 1 and 2, and their -local64 / -local96 twins are
-# benchmarks/zoom_vs_pixels.py's.
+# The levers of BENCHMARKS.md, a run folder per training seed (0, 1, 2 unless the name says more);
+# each folder's command is in BENCHMARKS.md. The v4 ones without "tau 0.6" in their name were measured
+# on the cpu profile as it stood with tau chosen by the pointing-game rule (0.7 in every seed); seed 0's
+# run was `make demo`'s then, kept as runs/tau0.7-demo-cpu. The others were measured with tau fixed at
+# 0.6: runs/demo-cpu is `make demo`'s run, demo-cpu-seed1/2 its seeds 1 and 2, their -local64 / -local96
+# twins benchmarks/zoom_vs_pixels.py's; the v7 runs are the v7 preset, their -l6-box0.45 runs train
+# stage II 6 epochs at the centred 45% box, each with its own whole-film control.
 LEVERS = {
     "tau 0.7 (the rule)": ("runs/tau0.7-demo-cpu", "runs/exp-v4-seed1", "runs/exp-v4-seed2"),
     "local input 64 px": ("runs/tau0.7-demo-cpu-local64", "runs/exp-v4-seed1-local64", "runs/exp-v4-seed2-local64"),
@@ -60,6 +61,7 @@ LEVERS = {
                                         "runs/exp-v7-seed2-local64"),
     "v7 small forms, seeds 3-5 (tau 0.6)": ("runs/exp-v7-seed3", "runs/exp-v7-seed4", "runs/exp-v7-seed5"),
     "v7 small forms, seeds 0-5 (tau 0.6)": tuple(f"runs/exp-v7-seed{seed}" for seed in range(6)),
+    "v7, centred 45%, stage II 6 epochs": tuple(f"runs/exp-v7-seed{seed}-l6-box0.45" for seed in range(6)),
 }
 
 

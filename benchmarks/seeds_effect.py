@@ -33,7 +33,7 @@ from pathlib import Path
 import pandas as pd
 
 from agcnn_lab.data.classes import CLASSES
-from agcnn_lab.evaluate import branch_mean_auc, per_class_auc, seeds_attention_effect
+from agcnn_lab.evaluate import per_class_auc, seeds_attention_effect
 from agcnn_lab.evaluate.twins import twin_predictions
 from agcnn_lab.report import markdown_table
 from agcnn_lab.run_folder import RunFolderError, seed_replicates
@@ -115,7 +115,8 @@ def disease_rows(tables: list[pd.DataFrame], split: str, effect: dict) -> pd.Dat
         control = f"{branch}_whole_film"
         aucs = pd.DataFrame([per_class_auc(rows[[f"true_{c}" for c in CLASSES]].to_numpy(), rows[list(CLASSES)].to_numpy())
                              for rows in (t[(t["split"] == split) & (t["branch"] == control)] for t in tables)])
-        mean = sum(branch_mean_auc(t, split, control) for t in tables) / len(tables)  # the summary's mean AUC
+        # Each run's mean over its defined classes (branch_mean_auc's), then over the runs: the summary's mean AUC.
+        mean = aucs[list(CLASSES)].mean(axis=1).mean()
         columns[f"{control} AUC"] = [f"{auc:.3f}" for auc in [*aucs[list(CLASSES)].mean(), mean]]
         intervals = [*(effect[branch]["ci95_auc"][c] for c in CLASSES), effect[branch]["ci95"]]
         means = [*(effect[branch]["auc"][c] for c in CLASSES), effect[branch]["mean"]]

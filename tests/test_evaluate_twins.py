@@ -5,7 +5,12 @@ import pandas as pd
 import pytest
 
 from agcnn_lab.data.classes import CLASSES
-from agcnn_lab.evaluate.twins import CONTROL_BRANCHES, rival_predictions, twin_predictions
+from agcnn_lab.evaluate.twins import (
+    CONTROL_BRANCHES,
+    TWIN_FIELDS,
+    rival_predictions,
+    twin_predictions,
+)
 from agcnn_lab.profiles import get_profile
 from agcnn_lab.run_folder import RunFolderError
 
@@ -93,3 +98,19 @@ def test_two_boxes_head_to_head_rename_the_rivals_crop_branches(base, tmp_path):
     cam = _run(tmp_path / "cam", _predictions(BRANCHES), **{"model.attention.reduce": "cam"})
     with pytest.raises(RunFolderError, match=r"cam differs from its rival .*base beyond model.attention.box_area"):
         rival_predictions(cam, base, "_paper_box", may_differ=("name", "model.attention.box_area", "training.control"))
+
+
+def test_two_stage_ii_schedules_head_to_head_on_their_whole_film_controls(base, tmp_path):
+    epochs = get_profile("ci").training.stages["local"].epochs
+    longer = _run(tmp_path / "longer", _predictions((*BRANCHES, *CONTROL_BRANCHES), offset=0.1), **{
+        "name": "longer", "training.stages.local.epochs": epochs + 3})
+    schedule = (*TWIN_FIELDS, "training.stages.local.")
+    table = rival_predictions(longer, base, "_short", may_differ=schedule, branches=CONTROL_BRANCHES)
+    assert sorted(set(table["branch"])) == ["fusion_whole_film", "fusion_whole_film_short",
+                                            "local_whole_film", "local_whole_film_short"]
+    theirs = pd.read_csv(base / "predictions.csv")
+    pd.testing.assert_frame_equal(
+        table[table["branch"] == "local_whole_film_short"].reset_index(drop=True),
+        theirs[theirs["branch"] == "local_whole_film"].assign(branch="local_whole_film_short").reset_index(drop=True))
+    with pytest.raises(RunFolderError, match=r"longer differs from its rival .*training.stages.local.epochs"):
+        rival_predictions(longer, base, "_short", branches=CONTROL_BRANCHES)

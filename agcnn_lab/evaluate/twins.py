@@ -28,6 +28,7 @@ from ..data.classes import CLASSES
 from ..run_folder import CONFIG_FILE, RunFolderError
 from ..train.predict import CONTROLS
 
+CROP_BRANCHES = tuple(str(branch) for branch in CONTROLS)  # the branches that see the attention crop
 CONTROL_BRANCHES = tuple(str(branch) for branch in CONTROLS.values())  # the whole-film control's branches
 # What a twin may change against the run holding its control: the attention's settings, and not
 # training a control of its own.
@@ -77,15 +78,17 @@ def twin_predictions(twin: str | os.PathLike, control: str | os.PathLike,
 
 
 def rival_predictions(twin: str | os.PathLike, rival: str | os.PathLike, suffix: str,
-                      may_differ: tuple[str, ...] = TWIN_FIELDS) -> pd.DataFrame:
-    """Two crops head to head: `twin`'s crop branches beside `rival`'s, renamed `<branch><suffix>`
-    (so `seeds_attention_effect([table], split, controls={"local": "local" + suffix, ...})` reads
-    the twin's box minus the rival's), after `check_same_start`'s checks: two boxes, one stage I."""
+                      may_differ: tuple[str, ...] = TWIN_FIELDS,
+                      branches: tuple[str, ...] = CROP_BRANCHES) -> pd.DataFrame:
+    """Two runs head to head: `twin`'s `branches` beside `rival`'s, renamed `<branch><suffix>` (so
+    `seeds_attention_effect([table], split, controls={"local": "local" + suffix, ...})` reads the
+    twin's minus the rival's), after `check_same_start`'s checks: one stage I. By default the crop
+    branches (two boxes); CONTROL_BRANCHES compares the whole-film controls of two runs that train
+    stages II and III otherwise (`may_differ` then names those fields)."""
     if not suffix:
         raise ValueError("suffix must not be empty: the rival's branches would take the twin's names")
     if Path(twin).resolve() == Path(rival).resolve():
         raise RunFolderError(f"{twin}: a run is not its own rival")
     ours, theirs = check_same_start(twin, rival, may_differ, role="its rival")
-    crops = [str(branch) for branch in CONTROLS]
-    theirs = theirs[theirs["branch"].isin(crops)].assign(branch=lambda t: t["branch"] + suffix)
-    return pd.concat([ours[ours["branch"].isin(crops)], theirs], ignore_index=True)
+    theirs = theirs[theirs["branch"].isin(branches)].assign(branch=lambda t: t["branch"] + suffix)
+    return pd.concat([ours[ours["branch"].isin(branches)], theirs], ignore_index=True)

@@ -95,7 +95,12 @@ def test_report_of_a_ci_run(ci_run, ci_data, ci_profile):
     for branch in ("local_whole_film", "fusion_whole_film"):
         assert f"| {branch} |" in effect and f"{metrics[branch]['mean_auc']:.3f}" in effect
     rows = [line for line in effect.splitlines() if line.startswith("| ") and "---" not in line]
-    assert any(line.startswith("| mean |") for line in rows)
+    # The differences carry their sign, as their intervals do: the mean row reads "+0.006 [-0.001, ...".
+    effect_of = metrics["attention_effect"]
+    mean_row = "| mean | " + " | ".join(
+        f"{effect_of[b]['mean']:+.3f} | [{effect_of[b]['ci95'][0]:+.3f}, {effect_of[b]['ci95'][1]:+.3f}]"
+        for b in ("local", "fusion")) + " |"
+    assert mean_row in rows
     # Where the box cut: one row per bin of metrics.json's attention_effect_by_box.
     by_box = metrics["attention_effect_by_box"]
     assert set(by_box) == {"local", "fusion"} and list(by_box["local"]) == ["in the box", "cut away"]

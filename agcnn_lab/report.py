@@ -371,20 +371,17 @@ def _attention_effect_section(metrics: dict, profile) -> list[str]:
         "",
         markdown_table(pd.DataFrame(rows).set_index("branch")),
         "",
-        markdown_table(_signed(effect_table(metrics["attention_effect"]), CONTROLS)),
+        markdown_table(_signed(effect_table(metrics["attention_effect"]), metrics["attention_effect"])),
         "",
         *_box_effect_lines(metrics.get("attention_effect_by_box")),
     ]
 
 
-def _signed(table: pd.DataFrame, columns) -> pd.DataFrame:
-    """The differences written with their sign, as their intervals are ("+0.006 [-0.001, +0.013]"),
-    so that a gain and a loss read apart at a glance; empty where undefined."""
-    table = table.copy()
-    for column in columns:
-        if column in table:
-            table[column] = [("" if np.isnan(d) else f"{d:+.3f}") for d in table[column]]
-    return table
+def _signed(table: pd.DataFrame, branches) -> pd.DataFrame:
+    """effect_table's differences (a column per branch) written with their sign, as their intervals
+    are ("+0.006 [-0.001, +0.013]"), so that a gain and a loss read apart at a glance; empty where
+    undefined."""
+    return table.assign(**{branch: [("" if np.isnan(d) else f"{d:+.3f}") for d in table[branch]] for branch in branches})
 
 
 def _box_effect_lines(by_box: dict | None) -> list[str]:

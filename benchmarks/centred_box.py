@@ -123,7 +123,8 @@ def plot_box_curves(curves: pd.DataFrame, title: str) -> Figure:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--run", type=Path, nargs="+", default=[Path("runs/demo-cpu")], help="finished runs (the paper's box)")
-    parser.add_argument("--out", type=Path, default=Path("docs/figures/centred_box.png"), help="the figure")
+    parser.add_argument("--out", type=Path, default=Path("runs/figures/centred_box.png"),
+                        help="the figure (default under runs/, untracked: docs/figures/ holds the published ones, written only when --out names them)")
     args = parser.parse_args()
     for run in args.run:  # every folder checked before any heatmap is computed
         if not (run / "config.json").is_file() or not (run / "run.json").is_file():

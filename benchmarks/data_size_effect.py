@@ -193,7 +193,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="the runs of one phantom size (one per seed); repeat for each size")
     parser.add_argument("--split", nargs="+", default=["val", "test"], choices=["val", "test"])
     parser.add_argument("--n-boot", type=int, default=1000)
-    parser.add_argument("--out", type=Path, default=Path("docs/figures/data_size_effect.png"), help="the figure")
+    parser.add_argument("--out", type=Path, default=Path("runs/figures/data_size_effect.png"),
+                        help="the figure (default under runs/, untracked: docs/figures/ holds the published ones, written only when --out names them)")
     args = parser.parse_args(argv)
     given = args.setting or [list(runs) for runs in DEFAULT_SETTINGS]
     if len(given) < 2:

@@ -239,7 +239,8 @@ def main() -> None:
     parser.add_argument("--base", type=Path, nargs="+", default=[Path(b) for b in BASES],
                         help="finished runs with the whole-film control, one per training seed")
     parser.add_argument("--taus", type=float, nargs="+", default=[0.4, 0.5, 0.6, 0.7, 0.8, 0.9])
-    parser.add_argument("--out", type=Path, default=Path("docs/figures/tau_effect.png"), help="the figure")
+    parser.add_argument("--out", type=Path, default=Path("runs/figures/tau_effect.png"),
+                        help="the figure (default under runs/, untracked: docs/figures/ holds the published ones, written only when --out names them)")
     parser.add_argument("--no-train", action="store_true", help="train nothing: the taus whose twins are finished")
     parser.add_argument("--n-boot", type=int, default=1000)
     parser.add_argument("--box-area", type=float, default=None,

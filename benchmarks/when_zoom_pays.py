@@ -63,8 +63,9 @@ from agcnn_lab.train.predict import CONTROLS  # noqa: E402
 
 PAIRS = {str(branch): str(control) for branch, control in CONTROLS.items()}  # each crop branch, its control
 AXES = {"size": SIZE_AXIS, "findings": FINDINGS_AXIS, "box": BOX_AXIS}
-FIGURES = {"size": "docs/figures/when_zoom_pays.png", "findings": "docs/figures/when_zoom_pays_findings.png",
-           "box": "docs/figures/when_zoom_pays_box.png"}
+# Untracked: docs/figures/ holds the published figures, written only when --out names them.
+FIGURES = {"size": "runs/figures/when_zoom_pays.png", "findings": "runs/figures/when_zoom_pays_findings.png",
+           "box": "runs/figures/when_zoom_pays_box.png"}
 
 
 def main() -> None:
@@ -74,7 +75,7 @@ def main() -> None:
     parser.add_argument("--controls", type=Path, nargs="+", default=None,
                         help="the runs holding the whole-film control, one per --run (default: the runs themselves)")
     parser.add_argument("--by", default="size", choices=tuple(AXES), help="what the positives are split by")
-    parser.add_argument("--out", type=Path, default=None, help="the figure (default: docs/figures/, by --by)")
+    parser.add_argument("--out", type=Path, default=None, help="the figure (default: runs/figures/, by --by)")
     parser.add_argument("--split", default="test", choices=("test", "val"))
     parser.add_argument(
         "--edges",

@@ -160,7 +160,8 @@ def main() -> None:
     parser.add_argument("--base", type=Path, nargs="+", default=[Path("runs/demo-cpu")],
                         help="finished runs with the whole-film control (several: one series each)")
     parser.add_argument("--sizes", type=int, nargs="+", default=[64, 96, 128], help="local input sizes, px")
-    parser.add_argument("--out", type=Path, default=Path("docs/figures/zoom_vs_pixels.png"), help="the figure")
+    parser.add_argument("--out", type=Path, default=Path("runs/figures/zoom_vs_pixels.png"),
+                        help="the figure (default under runs/, untracked: docs/figures/ holds the published ones, written only when --out names them)")
     parser.add_argument("--no-train", action="store_true",
                         help="train nothing: table and draw only the sizes whose runs are finished")
     args = parser.parse_args()

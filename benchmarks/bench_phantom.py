@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/bench_phantom.py                 # both measurements
     .venv/bin/python benchmarks/bench_phantom.py --patients 1000 --skip-default
     .venv/bin/python benchmarks/bench_phantom.py --zoom          # global vs crop AUCs (slow)
+    .venv/bin/python benchmarks/bench_phantom.py --lookalikes v4 v2   # nodule vs look-alikes by reduction
 
 Goal (issue 3): >= 50 images/s per core at 512 px, so that the default set (1,000 patients,
 ~2,900 images) appears in about a minute on a few cores. The machine's load is printed with
@@ -11,6 +12,11 @@ the numbers: on a shared machine, per-core rates drop with it.
 --zoom measures the point of the data set at full scale (512 px source, 128 px views):
 Nodule and Cardiomegaly AUCs of the global view and of crops around the Nodule boxes, with
 logistic regression and with a tiny CNN (zoom_experiment.py, beside this script). Minutes on a CPU.
+
+--lookalikes tells a nodule from its round look-alikes on 32-px patches of the source, reduced
+1x (the source), 2x, 2.7x (the crop of a centred 45% box at 128 px), 3.2x (about the crop of the
+profile's box, 70% of the window: 3.3x) and 4x (the global view), for each named phantom preset
+and seeds 0-2 (zoom_experiment.lookalike_auc_by_reduction; 40 patients a seed, seconds a row).
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
+
+import pandas as pd
 
 from agcnn_lab.data.phantom import generate
 
@@ -42,7 +50,12 @@ def main() -> None:
     parser.add_argument("--skip-default", action="store_true", help="only the one-core measurement")
     parser.add_argument("--zoom", action="store_true", help="only the global-vs-crop AUCs")
     parser.add_argument("--zoom-patients", type=int, default=250)
+    parser.add_argument("--lookalikes", nargs="+", metavar="PRESET", default=None,
+                        help="only the nodule-vs-look-alike AUCs by reduction, for these phantom presets")
     args = parser.parse_args()
+    if args.lookalikes:
+        lookalikes(args.lookalikes)
+        return
     if args.zoom:
         zoom(args.size, args.zoom_patients)
         return
@@ -77,6 +90,29 @@ def zoom(size: int, patients: int) -> None:
             for label, (g, c) in aucs.items():
                 print(f"{classifier:8s} {label:12s} AUC global {g:.3f}  crop {c:.3f}")
             print(f"({classifier}: {took:.0f} s)")
+
+
+def lookalikes(presets: list[str], seeds: tuple[int, ...] = (0, 1, 2)) -> None:
+    from zoom_experiment import lookalike_auc_by_reduction, lookalike_patches  # benchmarks/
+
+    from agcnn_lab.data.phantom import PRESETS, difficulty_preset
+    from agcnn_lab.report import markdown_table
+
+    unknown = [name for name in presets if name not in PRESETS]
+    if unknown:
+        raise SystemExit(f"--lookalikes: no phantom preset {unknown[0]!r}; the presets: {', '.join(PRESETS)}")
+    rows = []
+    for preset in presets:
+        for seed in seeds:
+            patches, is_nodule, _ = lookalike_patches(40, size=512, seed=seed, difficulty=difficulty_preset(preset))
+            aucs = lookalike_auc_by_reduction(patches, is_nodule, seed=seed)
+            rows.append({"preset": preset, "seed": seed, "patches (nodules)": f"{len(patches)} ({int(is_nodule.sum())})",
+                         **{f"{factor:.1f}x": round(auc, 3) for factor, auc in aucs.items()}})
+    table = pd.DataFrame(rows)
+    means = table.groupby("preset", sort=False)[[c for c in table.columns if c.endswith("x")]].mean().round(3)
+    print(markdown_table(table.set_index("preset")))
+    print("\nthe seeds' mean:\n")
+    print(markdown_table(means))
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ keeps them (4x area-downsampled, brought back to the source's grid for the same 
 
     patches, is_nodule, kinds = lookalike_patches(40)
     source_auc, downsampled_auc = lookalike_auc(patches, is_nodule)
+    lookalike_auc_by_reduction(patches, is_nodule)   # {1: ..., 2: ..., 2.67: ..., 3.2: ..., 4: ...}
 """
 
 from __future__ import annotations
@@ -174,11 +175,15 @@ def lookalike_patches(n_patients: int = 40, size: int = 512, seed: int = 0, side
     return np.stack(patches), kinds == "Nodule", kinds
 
 
-def downsampled(patches: np.ndarray, factor: int = 4) -> np.ndarray:
-    """What the global view keeps of each patch (area-downsampled by `factor`), brought back to
-    the source's grid (bilinear) so that the same features apply."""
+def downsampled(patches: np.ndarray, factor: float = 4) -> np.ndarray:
+    """What a view reduced `factor` times keeps of each patch (area-downsampled to side / factor
+    px, rounded; 4: the global view), brought back to the source's grid (bilinear) so that the
+    same features apply."""
     side = patches.shape[1]
-    small = [cv2.resize(p, (side // factor,) * 2, interpolation=cv2.INTER_AREA) for p in patches]
+    small_side = int(round(side / factor))
+    if not 1 <= small_side <= side:
+        raise ValueError(f"factor {factor}: a {side}-px patch would become {small_side} px")
+    small = [cv2.resize(p, (small_side,) * 2, interpolation=cv2.INTER_AREA) for p in patches]
     return np.stack([cv2.resize(p, (side, side), interpolation=cv2.INTER_LINEAR) for p in small])
 
 
@@ -209,6 +214,18 @@ def lookalike_auc(patches: np.ndarray, is_nodule: np.ndarray, factor: int = 4, s
     regression on `margin_features`, cross-validated over `folds` folds."""
     return (_cross_validated_auc(margin_features(patches), is_nodule, seed, folds),
             _cross_validated_auc(margin_features(downsampled(patches, factor)), is_nodule, seed, folds))
+
+
+def lookalike_auc_by_reduction(patches: np.ndarray, is_nodule: np.ndarray,
+                               factors: tuple[float, ...] = (1, 2, 8 / 3, 3.2, 4), seed: int = 0,
+                               folds: int = 5) -> dict[float, float]:
+    """{factor: AUC} of `lookalike_auc`'s classifier on the patches reduced `factor` times (1: the
+    source). Between the source and the global view's 4x lie the crop's own reductions: the local
+    branch gets the box at 128 px, so a box of a share a of the window is reduced 4 * sqrt(a) times
+    (the profile's box, 70% of the window: 3.3x; the centred 45% box: 2.7x)."""
+    return {factor: _cross_validated_auc(margin_features(patches if factor == 1 else downsampled(patches, factor)),
+                                         is_nodule, seed, folds)
+            for factor in factors}
 
 
 def _cross_validated_auc(x: np.ndarray, y: np.ndarray, seed: int, folds: int) -> float:

@@ -54,3 +54,16 @@ def test_a_nodule_is_told_from_its_lookalikes_at_512_px_not_at_128():
     source_auc, downsampled_auc = zoom.lookalike_auc(patches, is_nodule)
     assert source_auc > 0.85
     assert source_auc - downsampled_auc >= 0.2
+
+
+def test_the_margin_fades_step_by_step_from_the_crops_reduction_to_the_global_views():
+    """What a fair crop can resolve: the box at 128 px is reduced 4 * sqrt(its share of the window)
+    times, 2.7x for a box of 45%, between the source's 1x and the global view's 4x."""
+    patches, is_nodule, _ = zoom.lookalike_patches(40, size=512, seed=0)
+    aucs = zoom.lookalike_auc_by_reduction(patches, is_nodule, factors=(1, 2, 8 / 3, 4))
+    assert list(aucs) == [1, 2, 8 / 3, 4]
+    assert aucs[2] >= aucs[8 / 3] >= aucs[4]
+    assert aucs[8 / 3] - aucs[4] >= 0.1  # the crop's 1.5x zoom resolves part of the margin
+    assert aucs[4] == pytest.approx(zoom.lookalike_auc(patches, is_nodule)[1])
+    with pytest.raises(ValueError, match="factor 64"):
+        zoom.downsampled(patches, 64)

@@ -44,7 +44,8 @@ from agcnn_lab.run_folder import RunFolderError, seed_replicates
 # run was `make demo`'s then, kept as runs/tau0.7-demo-cpu. The others were measured with tau fixed at
 # 0.6: runs/demo-cpu is `make demo`'s run, demo-cpu-seed1/2 its seeds 1 and 2, their -local64 / -local96
 # twins benchmarks/zoom_vs_pixels.py's; the v7 runs are the v7 preset, their -l6-box0.45 runs train
-# stage II 6 epochs at the centred 45% box, each with its own whole-film control.
+# stage II 6 epochs at the centred 45% box, each with its own whole-film control; the nod25 runs train
+# on a v4 set generated with Nodule on 25% of the films (data.root; BENCHMARKS.md has the command).
 LEVERS = {
     "tau 0.7 (the rule)": ("runs/tau0.7-demo-cpu", "runs/exp-v4-seed1", "runs/exp-v4-seed2"),
     "local input 64 px": ("runs/tau0.7-demo-cpu-local64", "runs/exp-v4-seed1-local64", "runs/exp-v4-seed2-local64"),
@@ -62,6 +63,7 @@ LEVERS = {
     "v7 small forms, seeds 3-5 (tau 0.6)": ("runs/exp-v7-seed3", "runs/exp-v7-seed4", "runs/exp-v7-seed5"),
     "v7 small forms, seeds 0-5 (tau 0.6)": tuple(f"runs/exp-v7-seed{seed}" for seed in range(6)),
     "v7, centred 45%, stage II 6 epochs": tuple(f"runs/exp-v7-seed{seed}-l6-box0.45" for seed in range(6)),
+    "Nodule on 25% of the films (a diagnostic)": tuple(f"runs/exp-nod25-seed{seed}" for seed in range(3)),
 }
 
 

@@ -95,16 +95,17 @@ def zoom(size: int, patients: int) -> None:
 def lookalikes(presets: list[str], seeds: tuple[int, ...] = (0, 1, 2)) -> None:
     from zoom_experiment import lookalike_auc_by_reduction, lookalike_patches  # benchmarks/
 
-    from agcnn_lab.data.phantom import PRESETS, difficulty_preset
+    from agcnn_lab.data.phantom import difficulty_preset
     from agcnn_lab.report import markdown_table
 
-    unknown = [name for name in presets if name not in PRESETS]
-    if unknown:
-        raise SystemExit(f"--lookalikes: no phantom preset {unknown[0]!r}; the presets: {', '.join(PRESETS)}")
+    try:  # every name checked before any patch is drawn
+        difficulties = {preset: difficulty_preset(preset) for preset in presets}
+    except ValueError as err:
+        raise SystemExit(f"--lookalikes: {err}") from None
     rows = []
-    for preset in presets:
+    for preset, difficulty in difficulties.items():
         for seed in seeds:
-            patches, is_nodule, _ = lookalike_patches(40, size=512, seed=seed, difficulty=difficulty_preset(preset))
+            patches, is_nodule, _ = lookalike_patches(40, size=512, seed=seed, difficulty=difficulty)
             aucs = lookalike_auc_by_reduction(patches, is_nodule, seed=seed)
             rows.append({"preset": preset, "seed": seed, "patches (nodules)": f"{len(patches)} ({int(is_nodule.sum())})",
                          **{f"{factor:.1f}x": round(auc, 3) for factor, auc in aucs.items()}})

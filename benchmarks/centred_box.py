@@ -40,7 +40,7 @@ from agcnn_lab.attention import AttentionCrop  # noqa: E402
 from agcnn_lab.evaluate.fixed_box import fixed_box_sweep  # noqa: E402
 from agcnn_lab.evaluate.tau_sweep import TAUS, HeatmapSet, global_heatmaps, tau_sweep  # noqa: E402
 from agcnn_lab.experiment import load_data, load_run  # noqa: E402
-from agcnn_lab.figures.save import save_figure  # noqa: E402
+from agcnn_lab.figures.save import DRAFT_FIGURES, OUT_HELP, save_figure  # noqa: E402
 from agcnn_lab.report import markdown_table  # noqa: E402
 from agcnn_lab.train.loader import make_loader  # noqa: E402
 
@@ -123,8 +123,7 @@ def plot_box_curves(curves: pd.DataFrame, title: str) -> Figure:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--run", type=Path, nargs="+", default=[Path("runs/demo-cpu")], help="finished runs (the paper's box)")
-    parser.add_argument("--out", type=Path, default=Path("runs/figures/centred_box.png"),
-                        help="the figure (default under runs/, untracked: docs/figures/ holds the published ones, written only when --out names them)")
+    parser.add_argument("--out", type=Path, default=DRAFT_FIGURES / "centred_box.png", help=OUT_HELP)
     args = parser.parse_args()
     for run in args.run:  # every folder checked before any heatmap is computed
         if not (run / "config.json").is_file() or not (run / "run.json").is_file():

@@ -42,7 +42,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 from agcnn_lab.config import Profile  # noqa: E402
 from agcnn_lab.evaluate import branch_mean_auc, seeds_attention_effect  # noqa: E402
 from agcnn_lab.figures.lesion_size import verdict_colour  # noqa: E402
-from agcnn_lab.figures.save import save_figure  # noqa: E402
+from agcnn_lab.figures.save import DRAFT_FIGURES, OUT_HELP, save_figure  # noqa: E402
 from agcnn_lab.report import markdown_table  # noqa: E402
 from agcnn_lab.run_folder import SEED_FIELDS, RunFolderError, seed_replicates  # noqa: E402
 
@@ -193,8 +193,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="the runs of one phantom size (one per seed); repeat for each size")
     parser.add_argument("--split", nargs="+", default=["val", "test"], choices=["val", "test"])
     parser.add_argument("--n-boot", type=int, default=1000)
-    parser.add_argument("--out", type=Path, default=Path("runs/figures/data_size_effect.png"),
-                        help="the figure (default under runs/, untracked: docs/figures/ holds the published ones, written only when --out names them)")
+    parser.add_argument("--out", type=Path, default=DRAFT_FIGURES / "data_size_effect.png", help=OUT_HELP)
     args = parser.parse_args(argv)
     given = args.setting or [list(runs) for runs in DEFAULT_SETTINGS]
     if len(given) < 2:

@@ -52,7 +52,7 @@ from agcnn_lab.evaluate import branch_mean_auc, seeds_attention_effect  # noqa: 
 from agcnn_lab.evaluate.twins import CONTROL_BRANCHES, rival_predictions, twin_predictions  # noqa: E402
 from agcnn_lab.experiment import run_from_global_stage  # noqa: E402
 from agcnn_lab.figures.lesion_size import verdict_colour  # noqa: E402
-from agcnn_lab.figures.save import save_figure  # noqa: E402
+from agcnn_lab.figures.save import DRAFT_FIGURES, OUT_HELP, save_figure  # noqa: E402
 from agcnn_lab.report import markdown_table  # noqa: E402
 from agcnn_lab.run_folder import CONFIG_FILE, RunFolderError, seed_replicates  # noqa: E402
 
@@ -239,8 +239,7 @@ def main() -> None:
     parser.add_argument("--base", type=Path, nargs="+", default=[Path(b) for b in BASES],
                         help="finished runs with the whole-film control, one per training seed")
     parser.add_argument("--taus", type=float, nargs="+", default=[0.4, 0.5, 0.6, 0.7, 0.8, 0.9])
-    parser.add_argument("--out", type=Path, default=Path("runs/figures/tau_effect.png"),
-                        help="the figure (default under runs/, untracked: docs/figures/ holds the published ones, written only when --out names them)")
+    parser.add_argument("--out", type=Path, default=DRAFT_FIGURES / "tau_effect.png", help=OUT_HELP)
     parser.add_argument("--no-train", action="store_true", help="train nothing: the taus whose twins are finished")
     parser.add_argument("--n-boot", type=int, default=1000)
     parser.add_argument("--box-area", type=float, default=None,

@@ -56,16 +56,15 @@ from agcnn_lab.evaluate.lesion_size import effect_by_lesion_size  # noqa: E402
 from agcnn_lab.evaluate.twins import twin_predictions  # noqa: E402
 from agcnn_lab.experiment import load_data  # noqa: E402
 from agcnn_lab.figures.lesion_size import SIZE_AXIS, plot_when_zoom_pays  # noqa: E402
-from agcnn_lab.figures.save import save_figure  # noqa: E402
+from agcnn_lab.figures.save import DRAFT_FIGURES, OUT_HELP, save_figure  # noqa: E402
 from agcnn_lab.report import markdown_table  # noqa: E402
 from agcnn_lab.run_folder import RunFolderError, seed_replicates  # noqa: E402
 from agcnn_lab.train.predict import CONTROLS  # noqa: E402
 
 PAIRS = {str(branch): str(control) for branch, control in CONTROLS.items()}  # each crop branch, its control
 AXES = {"size": SIZE_AXIS, "findings": FINDINGS_AXIS, "box": BOX_AXIS}
-# Untracked: docs/figures/ holds the published figures, written only when --out names them.
-FIGURES = {"size": "runs/figures/when_zoom_pays.png", "findings": "runs/figures/when_zoom_pays_findings.png",
-           "box": "runs/figures/when_zoom_pays_box.png"}
+FIGURES = {"size": DRAFT_FIGURES / "when_zoom_pays.png", "findings": DRAFT_FIGURES / "when_zoom_pays_findings.png",
+           "box": DRAFT_FIGURES / "when_zoom_pays_box.png"}
 
 
 def main() -> None:
@@ -75,7 +74,7 @@ def main() -> None:
     parser.add_argument("--controls", type=Path, nargs="+", default=None,
                         help="the runs holding the whole-film control, one per --run (default: the runs themselves)")
     parser.add_argument("--by", default="size", choices=tuple(AXES), help="what the positives are split by")
-    parser.add_argument("--out", type=Path, default=None, help="the figure (default: runs/figures/, by --by)")
+    parser.add_argument("--out", type=Path, default=None, help=f"{OUT_HELP}; its name by --by")
     parser.add_argument("--split", default="test", choices=("test", "val"))
     parser.add_argument(
         "--edges",
@@ -87,7 +86,7 @@ def main() -> None:
     parser.add_argument("--n-boot", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    out = args.out or Path(FIGURES[args.by])
+    out = args.out or FIGURES[args.by]
 
     controls = args.controls or args.run
     if len(controls) != len(args.run):

@@ -212,8 +212,8 @@ def lookalike_auc(patches: np.ndarray, is_nodule: np.ndarray, factor: int = 4, s
                   folds: int = 5) -> tuple[float, float]:
     """(AUC on the source patches, AUC on the same patches downsampled by `factor`): logistic
     regression on `margin_features`, cross-validated over `folds` folds."""
-    return (_cross_validated_auc(margin_features(patches), is_nodule, seed, folds),
-            _cross_validated_auc(margin_features(downsampled(patches, factor)), is_nodule, seed, folds))
+    aucs = lookalike_auc_by_reduction(patches, is_nodule, (1, factor), seed, folds)
+    return aucs[1], aucs[factor]
 
 
 def lookalike_auc_by_reduction(patches: np.ndarray, is_nodule: np.ndarray,

@@ -40,7 +40,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 from agcnn_lab.config import Profile  # noqa: E402
 from agcnn_lab.experiment import CONTROL_DIR, run_from_global_stage  # noqa: E402
 from agcnn_lab.figures.lesion_size import verdict_colour  # noqa: E402
-from agcnn_lab.figures.save import save_figure  # noqa: E402
+from agcnn_lab.figures.save import DRAFT_FIGURES, OUT_HELP, save_figure  # noqa: E402
 from agcnn_lab.report import markdown_table  # noqa: E402
 from agcnn_lab.run_folder import CONFIG_FILE, RunFolderError  # noqa: E402
 
@@ -160,8 +160,7 @@ def main() -> None:
     parser.add_argument("--base", type=Path, nargs="+", default=[Path("runs/demo-cpu")],
                         help="finished runs with the whole-film control (several: one series each)")
     parser.add_argument("--sizes", type=int, nargs="+", default=[64, 96, 128], help="local input sizes, px")
-    parser.add_argument("--out", type=Path, default=Path("runs/figures/zoom_vs_pixels.png"),
-                        help="the figure (default under runs/, untracked: docs/figures/ holds the published ones, written only when --out names them)")
+    parser.add_argument("--out", type=Path, default=DRAFT_FIGURES / "zoom_vs_pixels.png", help=OUT_HELP)
     parser.add_argument("--no-train", action="store_true",
                         help="train nothing: table and draw only the sizes whose runs are finished")
     args = parser.parse_args()

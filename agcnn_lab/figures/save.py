@@ -11,6 +11,11 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
+# Where a benchmark draws unless --out names a file: docs/figures/ holds the published figures, which
+# a run left at its default must not replace.
+DRAFT_FIGURES = Path("runs/figures")
+OUT_HELP = "the figure (default under runs/figures/, untracked: docs/figures/ holds the published ones, written only when --out names them)"
+
 
 def save_figure(fig: Figure, out: str | Path, dpi: int = 150) -> Path:
     """Save `fig` to `out` (its folder made if missing) at `dpi`, close it (a command that draws
